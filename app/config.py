@@ -1,0 +1,70 @@
+"""Configuration read from the environment (and an optional .env file); the only reader of os.environ."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TIMEZONE = "Asia/Shanghai"
+DEFAULT_API_BASE = "https://api.weixin.qq.com"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_dotenv_file() -> None:
+    """Load .env from the working directory when python-dotenv finds one; real env vars win."""
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    sqlite_path = Path(instance_path) / "linli.sqlite3"
+    return {
+        "SECRET_KEY": _env("SECRET_KEY", "dev-insecure-change-me"),
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(_env("DATABASE_URL", f"sqlite:///{sqlite_path}")),
+        "REDIS_URL": _env("REDIS_URL"),
+        "REDIS_PREFIX": _env("REDIS_PREFIX", "linli:"),
+        "WECHAT_TOKEN": _env("WECHAT_TOKEN", "linli-dev-token"),
+        "WECHAT_APPID": _env("WECHAT_APPID", "wxlinlidemo0000001"),
+        "WECHAT_SECRET": _env("WECHAT_SECRET", "linli-dev-secret"),
+        "WECHAT_AES_KEY": _env("WECHAT_AES_KEY"),
+        "WECHAT_PREVIOUS_AES_KEY": _env("WECHAT_PREVIOUS_AES_KEY"),
+        "WECHAT_API_BASE": _env("WECHAT_API_BASE", DEFAULT_API_BASE),
+        "WECHAT_REPLY_DEADLINE": float(_env("WECHAT_REPLY_DEADLINE", "4.0")),
+        "WECHAT_TIMESTAMP_WINDOW": int(_env("WECHAT_TIMESTAMP_WINDOW", "600")),
+        "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "LINLI_DEMO": _flag("LINLI_DEMO"),
+        "LINLI_NLP_PRELOAD": _flag("LINLI_NLP_PRELOAD", True),
+        "TIMEZONE": TIMEZONE,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_TITLE": "Linli API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+
+
+def _normalise_db_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; plain postgres:// URLs would pick psycopg2.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

@@ -1,0 +1,1 @@
+"""Business rules and transaction boundaries, one module per domain; no Flask request, no XML."""

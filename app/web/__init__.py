@@ -1,0 +1,16 @@
+"""Thin blueprints: the webhook, resident H5 pages, the admin dashboard and the JSON API."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach every blueprint; each capability adds its own line here."""
+    from app.web import api, auth, dashboard, errors, health
+
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    api.init_app(app)

@@ -1,0 +1,102 @@
+"""The key-value layer: the embedded store and Redis pass the same tests."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from app.kv import LockTimeout, MemoryStore, RedisStore
+
+REDIS_URL = os.environ.get("LINLI_TEST_REDIS_URL")
+
+
+def _stores():
+    yield pytest.param("memory", id="memory")
+    yield pytest.param("redis", id="redis", marks=pytest.mark.skipif(
+        not REDIS_URL, reason="LINLI_TEST_REDIS_URL 未设置：跳过 Redis 实现的测试"))
+
+
+@pytest.fixture(params=list(_stores()))
+def kvs(request):
+    store = MemoryStore() if request.param == "memory" else RedisStore(REDIS_URL, prefix="linli-kvtest:")
+    store.clear()
+    yield store
+    store.clear()
+
+
+def test_set_get_delete(kvs):
+    assert kvs.get("a") is None
+    assert kvs.set("a", "1")
+    assert kvs.get("a") == "1"
+    kvs.delete("a")
+    assert kvs.get("a") is None
+
+
+def test_set_nx_only_once(kvs):
+    assert kvs.set("once", "first", ttl=10, nx=True)
+    assert not kvs.set("once", "second", ttl=10, nx=True)
+    assert kvs.get("once") == "first"
+
+
+def test_ttl_expires(kvs):
+    kvs.set("short", "x", ttl=0.2)
+    assert 0 < kvs.ttl("short") <= 0.2
+    time.sleep(0.3)
+    assert kvs.get("short") is None
+    assert kvs.set("short", "y", ttl=5, nx=True)
+
+
+def test_json_roundtrip(kvs):
+    kvs.set_json("conv", {"state": "ask_building", "slots": {"building": "3"}, "文字": "楼道灯"})
+    assert kvs.get_json("conv") == {"state": "ask_building", "slots": {"building": "3"}, "文字": "楼道灯"}
+
+
+def test_incr_fixed_window_and_rate_limit(kvs):
+    assert [kvs.incr("hits", ttl=0.3) for _ in range(3)] == [1, 2, 3]
+    assert not kvs.hit_limit("bind:o1", limit=2, window=0.3)
+    assert not kvs.hit_limit("bind:o1", limit=2, window=0.3)
+    assert kvs.hit_limit("bind:o1", limit=2, window=0.3)
+    time.sleep(0.4)
+    assert kvs.incr("hits", ttl=0.3) == 1
+    assert not kvs.hit_limit("bind:o1", limit=2, window=0.3)
+
+
+def test_lock_is_exclusive_across_threads(kvs):
+    inside = []
+    overlaps = []
+
+    def worker():
+        with kvs.lock("token", timeout=5, wait=5):
+            if inside:
+                overlaps.append(1)
+            inside.append(1)
+            time.sleep(0.02)
+            inside.pop()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == []
+
+
+def test_lock_times_out_and_expires(kvs):
+    with kvs.lock("busy", timeout=0.3, wait=1):
+        with pytest.raises(LockTimeout):
+            with kvs.lock("busy", timeout=1, wait=0.05):
+                pass
+    # A holder that died leaves a lock that expires on its own.
+    assert kvs.set("lock:stale", "dead-holder", ttl=0.2, nx=True)
+    with kvs.lock("stale", timeout=1, wait=1):
+        pass
+
+
+def test_release_only_by_owner(kvs):
+    with kvs.lock("mine", timeout=0.2, wait=1):
+        time.sleep(0.3)  # our lock expired; another holder takes it
+        assert kvs.set("lock:mine", "other", ttl=5, nx=True)
+    assert kvs.get("lock:mine") == "other"
