@@ -1,0 +1,44 @@
+"""`linli serve`: the web app under gunicorn (production) or Flask's threaded server (--dev)."""
+
+from __future__ import annotations
+
+import click
+
+from app import config
+
+
+@click.command("serve", help="启动网页服务。生产环境用 gunicorn 多进程（需 REDIS_URL）。")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="gunicorn 工作进程数")
+@click.option("--dev", is_flag=True, help="用 Flask 自带的单进程服务器（开发调试）")
+def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the app; several workers need Redis so that dedupe, sessions and locks are shared."""
+    config.load_dotenv_file()
+    if workers > 1 and not config.from_environment("instance").get("REDIS_URL"):
+        raise click.ClickException("多进程模式需要设置 REDIS_URL（内置存储只能在单进程中使用）。")
+    from app import create_app
+
+    if dev:
+        create_app().run(host=host, port=port, threaded=True)
+        return
+    run_gunicorn(host, port, workers)
+
+
+def run_gunicorn(host: str, port: int, workers: int) -> None:
+    """Run create_app() under gunicorn with N workers (threads so slow WeChat calls don't block a worker)."""
+    from gunicorn.app.base import BaseApplication
+
+    class LinliServer(BaseApplication):
+        def load_config(self):
+            settings = {"bind": f"{host}:{port}", "workers": workers, "threads": 4, "worker_class": "gthread",
+                        "timeout": 30, "graceful_timeout": 20, "accesslog": "-", "preload_app": False}
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from app import create_app
+
+            return create_app()
+
+    LinliServer().run()

@@ -1,0 +1,31 @@
+"""Helpers that build register files for the import tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook
+
+HEADER = ["小区", "楼栋", "单元", "房号", "楼层", "建筑面积", "业主姓名", "手机号"]
+
+
+def xlsx_bytes(rows: list[list], header: list[str] = HEADER) -> bytes:
+    """An .xlsx file with a header and rows."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_bytes(rows: list[list], header: list[str] = HEADER, encoding: str = "utf-8-sig") -> bytes:
+    """A .csv file with a header and rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
