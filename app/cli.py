@@ -15,6 +15,10 @@ COMMANDS = {
     "api-token": "app.commands.staff:api_token_command",
     "serve": "app.commands.serve:serve_command",
     "demo": "app.commands.demo:demo_command",
+    "binding-codes": "app.commands.binding:binding_codes_command",
+    "wechat": "app.commands.wechat:wechat_command",
+    "outbox": "app.commands.wechat:outbox_command",
+    "fake-wechat": "app.commands.wechat:fake_wechat_command",
 }
 
 
@@ -46,6 +50,10 @@ SUMMARIES = {
     "api-token": "为工作人员生成 API 令牌",
     "serve": "启动网页服务（生产用 gunicorn）",
     "demo": "写入演示数据并启动演示（含离线微信）",
+    "binding-codes": "为小区每户生成一次性绑定码（可打印 PDF）",
+    "wechat": "公众号菜单同步（sync-menu）与楼栋二维码（qr）",
+    "outbox": "发送待发消息（outbox send）",
+    "fake-wechat": "启动离线微信接口（开发/演示用）",
 }
 
 

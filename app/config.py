@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 TIMEZONE = "Asia/Shanghai"
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
+# Template messages: our name → the account's template id and which value fills which template field.
+DEFAULT_TEMPLATES = json.dumps({"notice": {"template_id": "linli-notice-template",
+                                           "fields": {"first": "title", "keyword1": "summary", "keyword2": "time",
+                                                      "remark": "remark"}}})
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -44,7 +49,13 @@ def from_environment(instance_path: str) -> dict:
         "WECHAT_API_BASE": _env("WECHAT_API_BASE", DEFAULT_API_BASE),
         "WECHAT_REPLY_DEADLINE": float(_env("WECHAT_REPLY_DEADLINE", "4.0")),
         "WECHAT_TIMESTAMP_WINDOW": int(_env("WECHAT_TIMESTAMP_WINDOW", "600")),
+        "WECHAT_MAX_BODY": int(_env("WECHAT_MAX_BODY", str(1024 * 1024))),
+        "WECHAT_API_TIMEOUT": float(_env("WECHAT_API_TIMEOUT", "5.0")),
+        "WECHAT_SEND_RATE": int(_env("WECHAT_SEND_RATE", "20")),  # outbox sends per second, all processes
+        "WECHAT_TEMPLATES": json.loads(_env("WECHAT_TEMPLATES", DEFAULT_TEMPLATES)),
+        "WECHAT_FALLBACK_TEMPLATE": _env("WECHAT_FALLBACK_TEMPLATE", "notice"),
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        "REGISTER_MAX_UPLOAD": int(_env("REGISTER_MAX_UPLOAD", str(20 * 1024 * 1024))),
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "LINLI_DEMO": _flag("LINLI_DEMO"),
         "LINLI_NLP_PRELOAD": _flag("LINLI_NLP_PRELOAD", True),

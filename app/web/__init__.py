@@ -14,3 +14,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     api.init_app(app)
+    from app.web import outbox_pages, simulator, wechat
+
+    app.register_blueprint(wechat.bp)
+    app.register_blueprint(outbox_pages.bp)
+    simulator.init_app(app)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template_string, request
+from flask_wtf.csrf import CSRFError
 
+from app.services.errors import NotFound, PermissionDenied
+
+# Standalone on purpose: an error page must render even when the database (and so the navigation) is down.
 _PAGE = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{{ title }}</title>
-<body style="font-family:sans-serif;padding:2em"><h1>{{ title }}</h1><p>{{ message }}</p><p><a href="/">返回首页</a></p>"""
+<link rel="stylesheet" href="/assets/linli.css">
+<body><main class="page"><h1>{{ title }}</h1><p>{{ message }}</p><p><a href="/">返回首页</a></p></main>"""
 
 _MESSAGES = {
     400: ("请求有误", "请求格式不正确。"),
+    401: ("请先登录", "请先登录。"),
     403: ("无权访问", "您没有权限访问此页面。"),
     404: ("页面不存在", "没有找到，或您无权查看。"),
     405: ("方法不允许", "不支持此操作。"),
@@ -17,17 +23,31 @@ _MESSAGES = {
     429: ("操作太频繁", "操作太频繁，请稍后再试。"),
     500: ("系统繁忙", "系统繁忙，请稍后再试。"),
 }
+_CSRF_MESSAGE = "页面已过期或来源不明，请刷新页面后再提交。"
 
 
 def init_app(app: Flask) -> None:
-    """Register one handler per status code."""
+    """Register one handler per status code, plus the scope errors of the services."""
     for code in _MESSAGES:
         app.register_error_handler(code, _handle)
+    app.register_error_handler(CSRFError, _csrf)
+    # A scope miss is a 404 whatever the cause: we never reveal that something exists outside the user's reach.
+    app.register_error_handler(NotFound, lambda error: respond(404))
+    app.register_error_handler(PermissionDenied, lambda error: respond(403, error.message))
 
 
-def _handle(error):
-    code = getattr(error, "code", 500) or 500
-    title, message = _MESSAGES.get(code, _MESSAGES[500])
+def respond(code: int, message: str | None = None):
+    """A Chinese error page, or JSON under /api/."""
+    title, default = _MESSAGES.get(code, _MESSAGES[500])
+    message = message or default
     if request.path.startswith("/api/"):
         return jsonify({"code": code, "message": message}), code
     return render_template_string(_PAGE, title=title, message=message), code
+
+
+def _handle(error):
+    return respond(getattr(error, "code", 500) or 500)
+
+
+def _csrf(error):
+    return respond(400, _CSRF_MESSAGE)

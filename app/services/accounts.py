@@ -1,0 +1,61 @@
+"""ResidentAccount upkeep from the webhook: follow state and the time of the last interaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import ResidentAccount
+
+log = logging.getLogger(__name__)
+
+# Kinds that prove the resident follows us and open (or refresh) the customer-service window.
+INTERACTIVE_KINDS = {"text", "voice", "image", "location", "link", "video", "subscribe", "scan", "click", "view"}
+
+
+def _upsert(openid: str, update) -> ResidentAccount:
+    """Apply `update` to the account row, creating it first; a concurrent insert is retried as an update."""
+    for attempt in range(2):
+        account = db.session.scalar(select(ResidentAccount).where(ResidentAccount.openid == openid))
+        if account is None:
+            account = ResidentAccount(openid=openid)
+            db.session.add(account)
+        update(account)
+        try:
+            db.session.commit()
+            return account
+        except IntegrityError:
+            # Two deliveries of one new user's first message raced to insert the row.
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def record_interaction(openid: str, kind: str, at: datetime) -> ResidentAccount | None:
+    """Note that the resident wrote or tapped something: subscribed, last_message_at (the 48 h window)."""
+    if kind not in INTERACTIVE_KINDS:
+        return None
+
+    def update(account: ResidentAccount) -> None:
+        if kind == "subscribe" or account.subscribed is False or account.subscribed_at is None:
+            account.subscribed_at = at
+        account.subscribed = True
+        account.last_message_at = at
+
+    return _upsert(openid, update)
+
+
+def mark_unsubscribed(openid: str, at: datetime) -> ResidentAccount:
+    """The resident unfollowed: keep the row (bindings, history) but stop messaging them."""
+
+    def update(account: ResidentAccount) -> None:
+        account.subscribed = False
+        account.unsubscribed_at = at
+
+    log.info("resident unsubscribed openid=%s", openid)
+    return _upsert(openid, update)

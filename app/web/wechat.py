@@ -1,0 +1,163 @@
+"""The /wechat webhook: verify → parse → dedupe → respond under a deadline → render (encrypted in safe mode)."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from flask import Blueprint, Response, current_app, request
+
+from app import clock
+from app.extensions import csrf, db, kv
+from app.handlers.messages import Inbound, Reply, TextReply
+from app.wechat.crypto import check_timestamp, crypto_from_config
+from app.wechat.dedupe import DONE, LATE, Deduper
+from app.wechat.errors import BadMessage, GatewayError, TooLarge
+from app.wechat.parse import Parsed, to_inbound, xml_to_dict
+from app.wechat.reply import render_reply, reply_to_outbox
+
+log = logging.getLogger(__name__)
+bp = Blueprint("wechat", __name__)
+csrf.exempt(bp)  # WeChat cannot send a CSRF token; every request is signed instead
+
+SORRY = "抱歉，系统有点忙，请稍后再试一次。"
+# Handlers run on this pool so the request can give up at the deadline while the answer is still computed.
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="wechat-respond")
+NO_REPLY_KINDS = {"template_finish", "subscribe_msg_popup", "subscribe_msg_change", "subscribe_msg_sent"}
+
+
+def _plain(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+def _crypto():
+    crypto = current_app.extensions.get("linli_wechat_crypto")
+    if crypto is None:
+        crypto = current_app.extensions["linli_wechat_crypto"] = crypto_from_config(current_app.config)
+    return crypto
+
+
+@bp.errorhandler(GatewayError)
+def _refuse(error: GatewayError):
+    # A short plain-text status, never an HTML page or a stack trace.
+    log.info("wechat request refused status=%s reason=%s ip=%s", error.status, error, request.remote_addr)
+    return _plain({400: "bad request", 403: "forbidden", 413: "too large"}.get(error.status, "error"),
+                  error.status)
+
+
+@bp.get("/wechat")
+def verify():
+    """WeChat's URL verification: echo `echostr` when the signature matches."""
+    args = request.args
+    _crypto().check_signature(args.get("signature"), args.get("timestamp", ""), args.get("nonce", ""))
+    return _plain(args.get("echostr", ""))
+
+
+@bp.post("/wechat")
+def receive():
+    """One pushed message or event."""
+    args = request.args
+    crypto = _crypto()
+    timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
+    crypto.check_signature(args.get("signature"), timestamp, nonce)
+    check_timestamp(timestamp, clock.now().timestamp(), current_app.config["WECHAT_TIMESTAMP_WINDOW"])
+    body = _read_body(current_app.config["WECHAT_MAX_BODY"])
+    encrypted = args.get("encrypt_type", "raw").lower() == "aes"
+    data = xml_to_dict(body)
+    if encrypted:
+        if not data.get("Encrypt") or not isinstance(data["Encrypt"], str):
+            raise BadMessage("encrypt_type=aes without <Encrypt>")
+        data = xml_to_dict(crypto.decrypt(data["Encrypt"], args.get("msg_signature"), timestamp, nonce))
+    parsed = to_inbound(data, clock.now())
+    xml = _handle_once(parsed)
+    if xml is None:
+        return _plain("success")
+    if encrypted:
+        xml = crypto.encrypt(xml)
+    return Response(xml, mimetype="application/xml")
+
+
+def _read_body(limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge("declared length over limit")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise TooLarge("body over limit")
+    return body
+
+
+def _handle_once(parsed: Parsed) -> str | None:
+    """Process the first delivery; a retry gets the cached reply (or waits briefly for a concurrent first one)."""
+    deduper = Deduper(kv())
+    key = parsed.dedupe_key
+    if not deduper.claim(key):
+        seen = deduper.wait(key, timeout=min(2.0, current_app.config["WECHAT_REPLY_DEADLINE"]))
+        log.info("duplicate delivery key=%s state=%s", key, seen.state)
+        return seen.xml if seen.state == DONE else None
+    try:
+        reply = _process(parsed, key, deduper)
+    except Exception:
+        # Nothing was answered: let a retry of this message try again rather than get `success`.
+        deduper.release(key)
+        raise
+    if reply is LATE:
+        return None
+    xml = render_reply(reply, parsed.from_user, parsed.to_user)
+    deduper.finish(key, xml)
+    return xml
+
+
+def _process(parsed: Parsed, key: str, deduper: Deduper):
+    """Gateway-level side effects, then the conversation handlers under the deadline."""
+    from app.services import accounts, outbox
+
+    inbound = parsed.inbound
+    if inbound.kind == "unsubscribe":
+        accounts.mark_unsubscribed(inbound.openid, inbound.received_at)
+        return None
+    if inbound.kind == "template_finish":
+        outbox.record_delivery(inbound.msg_id, inbound.text)
+        return None
+    if inbound.kind in NO_REPLY_KINDS:
+        log.info("subscribe message event openid=%s kind=%s %s", inbound.openid, inbound.kind, inbound.event_key)
+        return None
+    accounts.record_interaction(inbound.openid, inbound.kind, inbound.received_at)
+    app = current_app._get_current_object()
+    future = _POOL.submit(_respond_safely, app, inbound)
+    try:
+        return future.result(timeout=current_app.config["WECHAT_REPLY_DEADLINE"])
+    except FutureTimeout:
+        log.warning("reply deadline passed openid=%s key=%s; answer goes via the outbox", inbound.openid, key)
+        deduper.mark_late(key)
+        future.add_done_callback(lambda done: _send_late(app, inbound, key, done))
+        return LATE
+
+
+def _respond_safely(app, inbound: Inbound) -> Reply:
+    """Run the handlers in their own app context; an exception becomes a polite text, logged with the openid."""
+    from app import handlers
+
+    with app.app_context():
+        try:
+            return handlers.respond(inbound)
+        except Exception:
+            log.exception("handler failed openid=%s kind=%s", inbound.openid, inbound.kind)
+            db.session.rollback()
+            return TextReply(SORRY)
+
+
+def _send_late(app, inbound: Inbound, key: str, future: Future) -> None:
+    """The handler finished after the deadline: queue its reply as a customer-service message."""
+    from app.services import outbox
+
+    message = reply_to_outbox(future.result())
+    if message is None:
+        return
+    with app.app_context():
+        try:
+            outbox.enqueue(inbound.openid, message[0], message[1], key=f"late:{key}")
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("could not queue late reply openid=%s key=%s", inbound.openid, key)

@@ -1,0 +1,63 @@
+"""Retry safety: claim a message key with SET NX, cache the reply so a retry gets the same answer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from app.kv import KeyValueStore
+
+PROCESSING = "processing"
+DONE = "done"
+LATE = "late"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What an earlier delivery of the same message left: its state and, when done, the plain reply XML."""
+
+    state: str
+    xml: str | None = None
+
+
+class Deduper:
+    """Dedupe deliveries through the shared key-value store."""
+
+    def __init__(self, store: KeyValueStore, ttl: float = 600.0):
+        self.store = store
+        self.ttl = ttl
+
+    def _key(self, key: str) -> str:
+        return f"wx:dedupe:{key}"
+
+    def claim(self, key: str) -> bool:
+        """True for the first delivery of this key (atomic across processes with Redis)."""
+        return self.store.set_json(self._key(key), {"state": PROCESSING}, ttl=self.ttl, nx=True)
+
+    def seen(self, key: str) -> Seen:
+        """The current state of an already claimed key."""
+        value = self.store.get_json(self._key(key)) or {"state": PROCESSING}
+        return Seen(value.get("state", PROCESSING), value.get("xml"))
+
+    def finish(self, key: str, xml: str | None) -> None:
+        """Remember the reply (None = `success`) for retries."""
+        self.store.set_json(self._key(key), {"state": DONE, "xml": xml}, ttl=self.ttl)
+
+    def mark_late(self, key: str) -> None:
+        """The answer will go out via the outbox; retries just get `success`."""
+        self.store.set_json(self._key(key), {"state": LATE}, ttl=self.ttl)
+
+    def release(self, key: str) -> None:
+        """Forget a claim whose processing failed before any side effect, so a retry can try again."""
+        self.store.delete(self._key(key))
+
+    def wait(self, key: str, timeout: float) -> Seen:
+        """Poll briefly for a concurrent first delivery to finish."""
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            seen = self.seen(key)
+            if seen.state != PROCESSING or time.monotonic() >= deadline:
+                return seen
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
