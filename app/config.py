@@ -59,6 +59,7 @@ def from_environment(instance_path: str) -> dict:
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "LINLI_DEMO": _flag("LINLI_DEMO"),
         "LINLI_NLP_PRELOAD": _flag("LINLI_NLP_PRELOAD", True),
+        "LINLI_OFFICE_INFO": _env("LINLI_OFFICE_INFO", ""),  # office address/hours shown to unbound residents
         "TIMEZONE": TIMEZONE,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

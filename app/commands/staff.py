@@ -24,9 +24,9 @@ def _fail(message: str) -> None:
 @click.option("--unit", help="单元：与 --building 同用时写单元号（如 2单元），单独使用时写编号")
 @click.option("--phone", "public_phone", default="", help="对居民公开的工作电话（可不填）")
 @with_appcontext
-def create_staff_command(username: str | None, password: str | None, display_name: str, role: str | None, street: str | None,
-                         community: str | None, estate: str | None, building: str | None, unit: str | None,
-                         public_phone: str) -> None:
+def create_staff_command(username: str | None, password: str | None, display_name: str, role: str | None,
+                         street: str | None, community: str | None, estate: str | None, building: str | None,
+                         unit: str | None, public_phone: str) -> None:
     """Create one staff account granted `role` over the scope named by the options."""
     from app.extensions import db
     from app.models.staff import ROLES

@@ -1,10 +1,97 @@
-"""Chat handlers: respond(inbound) turns one resident message into a reply value."""
+"""Chat handlers: respond(inbound) turns one resident message into a reply value.
+
+The engine: load the conversation state → control words (取消, 返回) → the open flow's next step → understand the
+text → ask when unsure → the handler registered for the intent → save the state. No Flask request, no XML.
+"""
 
 from __future__ import annotations
 
-from app.handlers.messages import Inbound, Reply, TextReply
+import logging
+import re
+
+from app.handlers import (bind, clarify, events, fee, greeting, human, notice, other,  # noqa: F401
+                          progress, report, service, state, texts, vote)
+from app.handlers.messages import Inbound, NoReply, Reply, TextReply
+from app.handlers.registry import HANDLERS, Turn
+from app.nlp import understand
+from app.nlp.text import clean
+
+log = logging.getLogger(__name__)
+
+_CANCEL = re.compile(r"^(取消|算了|算了吧|不用了|不要了|不办了|不弄了|退出|结束|不报了|不约了|没事了|不用麻烦了)"
+                     r"[了吧啊呀哈。,!\s]*$")
+_BACK = re.compile(r"^(返回|上一步|回到上一步|退回|后退|返回上一步)[吧。!\s]*$")
+_SILENT_KINDS = {"view", "location_event", "unsubscribe"}
 
 
 def respond(inbound: Inbound) -> Reply:
-    """Answer one inbound message (the conversation engine of the understanding issue replaces this)."""
-    return TextReply("您好，这里是邻里服务号。功能正在准备中，请稍后再试。")
+    """Answer one inbound message or event, keeping the resident's conversation state in the key-value store."""
+    conversation = state.load(inbound.openid)
+    turn = Turn(inbound=inbound, conversation=conversation, text=(inbound.text or "").strip())
+    reply = _route(turn)
+    state.save(conversation)
+    log.info("chat openid=%s kind=%s intent=%s flow=%s", inbound.openid, inbound.kind,
+             turn.understanding.intent, conversation.flow)
+    return reply
+
+
+def _route(turn: Turn) -> Reply:
+    kind = turn.inbound.kind
+    if kind == "subscribe":
+        return events.subscribe(turn)
+    if kind == "scan":
+        return events.scan(turn)
+    if kind == "click":
+        return events.click(turn)
+    if kind in ("image", "video", "shortvideo"):
+        return events.media(turn)
+    if kind in ("location", "location_event"):
+        return events.location(turn)
+    if kind in _SILENT_KINDS:
+        return NoReply()
+    if kind == "voice":
+        if turn.conversation.flow in events.FLOWS_WITH_MEDIA:
+            turn.conversation.attach("voice", turn.inbound.media_id)
+        if not clean(turn.text):
+            return TextReply(texts.DIDNT_HEAR)
+        return _text(turn)
+    if kind == "text":
+        return _text(turn)
+    return TextReply("暂时只能看懂文字、语音和照片。" + texts.EXAMPLE)
+
+
+def _text(turn: Turn) -> Reply:
+    conversation, cleaned = turn.conversation, clean(turn.text)
+    if not cleaned:
+        return TextReply("收到。" + texts.EXAMPLE)
+    if _CANCEL.match(cleaned):
+        was_open = conversation.flow is not None
+        conversation.end()
+        return TextReply(texts.CANCELLED if was_open else "好的。有需要随时找我。")
+    handler = HANDLERS.get(conversation.flow) if conversation.flow else None
+    if _BACK.match(cleaned):
+        if handler is not None and handler.ask is not None and conversation.back():
+            return handler.ask(turn)
+        conversation.end()
+        return TextReply("已回到开始。" + texts.menu_text())
+    turn.understanding = understand(turn.text)
+    if handler is not None and handler.resume is not None:
+        reply = handler.resume(turn)
+        if reply is not None:
+            return reply
+        understood = turn.understanding
+        switching = understood.sure and understood.intent not in ("greeting", "other", conversation.flow)
+        if handler.ask is not None and not switching:
+            return TextReply("抱歉，没听明白。" + handler.ask(turn).text)
+        conversation.end()
+    return dispatch(turn)
+
+
+def dispatch(turn: Turn) -> Reply:
+    """Start the handler of the understood intent: ask when ambiguous, the fallback when unsure or out of scope."""
+    understood = turn.understanding
+    if understood.needs_choice:
+        return clarify.ask(turn, list(understood.alternatives))
+    if not understood.sure:
+        return HANDLERS["other"].start(turn)
+    return HANDLERS[understood.intent].start(turn)

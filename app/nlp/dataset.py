@@ -82,7 +82,7 @@ def dev_examples(path: Path = DEV_PATH) -> tuple[list[Example], datetime | None]
     """The dev set (our annotated examples plus the dev share of SMP2017-ECDT) and its reference `now`."""
     examples, settings = read_tsv(path)
     now = datetime.fromisoformat(settings["now"]) if "now" in settings else None
-    if path == DEV_PATH:
+    if Path(path).resolve() == DEV_PATH:
         examples += smp_examples("dev")
     return examples, now
 

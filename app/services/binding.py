@@ -231,18 +231,28 @@ def approvers_for(room: Room) -> list[StaffUser]:
     return list(users.values())
 
 
+APPROVER_ROLES = ("street_admin", "community_staff", "building_head")
+
+
 def may_decide(user: StaffUser, room: Room) -> bool:
-    """Staff of the room's community or street, or the head of its building, may approve its bindings."""
-    for grant in user.grants:
-        if grant.role == "building_head" and grant.scope_type == "building" and grant.scope_id == room.building_id:
-            return True
-        if grant.role == "community_staff" and grant.scope_type == "community" \
-                and grant.scope_id == room.estate.community_id:
-            return True
-        if grant.role == "street_admin" and grant.scope_type == "street" \
-                and grant.scope_id == room.estate.community.street_id:
-            return True
-    return False
+    """Office staff over the room's estate, or the head of its building, may approve its bindings."""
+    from app.services import scope
+
+    if not scope.has_role(user, *APPROVER_ROLES):
+        return False
+    try:
+        estate = scope.estate_for(user, room.estate_id)
+    except NotFound:
+        return False
+    reach = scope.reach(user, estate)
+    return reach.whole or room.building_id in reach.building_ids
+
+
+def pending_requests(user: StaffUser) -> list[BindingRequest]:
+    """The pending requests this user may decide, oldest first."""
+    requests = db.session.scalars(select(BindingRequest).where(BindingRequest.status == "pending")
+                                  .order_by(BindingRequest.id)).all()
+    return [r for r in requests if may_decide(user, r.room)]
 
 
 def decide_request(user: StaffUser, request_id: int, approve: bool, note: str = "") -> BindingRequest:

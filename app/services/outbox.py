@@ -80,20 +80,24 @@ class SendReport:
 
 
 def send_pending(limit: int = 50, client=None) -> SendReport:
-    """Send due messages once each: recover stale claims, claim a batch, send, record; safe to run anywhere."""
+    """Send due messages once each: recover stale claims, then claim → send → record one message at a time."""
     from app.wechat.client import get_client
 
     client = client or get_client()
     report = SendReport(recovered=_recover_stale())
-    for message_id in _claim(limit):
+    token = uuid.uuid4().hex
+    for _ in range(limit):
+        message_id = _claim_next(token)
+        if message_id is None:
+            break
         message = db.session.get(OutboxMessage, message_id)
         if kv().hit_limit("wx:outbox:rate", _rate(), 1.0):
-            # Over the shared per-second budget: hand the rest back untouched for the next run.
+            # Over the shared per-second budget: hand it back untouched for the next run.
             _release(message)
             report.rate_limited = True
-            continue
+            break
         _send_one(client, message, report)
-        db.session.commit()  # one commit per message: a crash loses at most the one in flight
+        db.session.commit()  # recorded before the next claim: a crash leaves at most one row in doubt
     return report
 
 
@@ -104,8 +108,8 @@ def _rate() -> int:
 
 
 def _recover_stale() -> int:
-    """Rows left in `sending` by a killed sender: template sends are idempotent (client_msg_id) and go again;
-    for the others WeChat may already have delivered, so they wait for a person instead of risking a double."""
+    """A row left in `sending` by a killed sender was mid-request: template sends are idempotent (client_msg_id)
+    and go again; for the others WeChat may already have delivered, so a person decides instead of a double."""
     cutoff = clock.now() - CLAIM_TIMEOUT
     stale = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)).all()
@@ -119,23 +123,25 @@ def _recover_stale() -> int:
     return len(stale)
 
 
-def _claim(limit: int) -> list[int]:
-    """Claim due rows: SKIP LOCKED on PostgreSQL, and an atomic pending→sending UPDATE everywhere."""
-    query = (select(OutboxMessage.id).where(OutboxMessage.status == "pending",
-                                             OutboxMessage.next_attempt_at <= clock.now())
-             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
+def _claim_next(token: str) -> int | None:
+    """Claim one due row and commit the claim: SKIP LOCKED on PostgreSQL, an atomic pending→sending UPDATE
+    everywhere, so two senders never hold the same row."""
+    due = (select(OutboxMessage.id).where(OutboxMessage.status == "pending",
+                                          OutboxMessage.next_attempt_at <= clock.now())
+           .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id))
     if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    token = uuid.uuid4().hex
-    claimed = []
-    for message_id in db.session.scalars(query).all():
+        due = due.limit(1).with_for_update(skip_locked=True)
+    else:
+        due = due.limit(20)
+    for message_id in db.session.scalars(due).all():
         result = db.session.execute(update(OutboxMessage).where(
             OutboxMessage.id == message_id, OutboxMessage.status == "pending").values(
             status="sending", claimed_at=clock.now(), claimed_by=token, attempts=OutboxMessage.attempts + 1))
         if result.rowcount == 1:
-            claimed.append(message_id)
+            db.session.commit()
+            return message_id
     db.session.commit()
-    return claimed
+    return None
 
 
 def _release(message: OutboxMessage) -> None:

@@ -147,9 +147,11 @@ def list_estates():
     user = current_api_user()
     estates = list(db.session.scalars(scope.visible_estates(user).options(selectinload(Estate.standards))))
     counts = _households([e.id for e in estates])
+    # Serialise before committing the audit entry: a commit expires every loaded object.
+    data = [_estate_data(e, counts.get(e.id, 0)) for e in estates]
     audit.record_staff(user, "view", "estate_list", "", channel="api", estates=len(estates))
     db.session.commit()
-    return [_estate_data(e, counts.get(e.id, 0)) for e in estates]
+    return data
 
 
 @blp.route("/estates/<int:estate_id>")
@@ -190,10 +192,11 @@ def list_rooms(args: dict, estate_id: int, pagination_parameters):
         query.options(selectinload(Room.unit), selectinload(Room.building),
                       selectinload(Room.ownerships).selectinload(Ownership.person))
         .offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)))
+    data = [_room_data(room) for room in page]
     audit.record_staff(user, "view", "rooms", estate.id, channel="api", page=pagination_parameters.page,
                        rooms=len(page), building_id=args.get("building_id"))
     db.session.commit()
-    return [_room_data(room) for room in page]
+    return data
 
 
 def _room_data(room: Room) -> dict:

@@ -104,16 +104,19 @@ def estate(estate_id: int):
         rooms = list(db.session.scalars(
             scope.visible_rooms(current_user, estate, chosen.id).options(
                 selectinload(Room.unit), selectinload(Room.ownerships).selectinload(Ownership.person))))
-        audit.record_staff(current_user, "view", "estate", estate.id, building_id=chosen.id, rooms=len(rooms))
-        db.session.commit()
     units: dict[int, list[Room]] = {}
     for room in rooms:
         units.setdefault(room.unit_id, []).append(room)
-    return render_template("admin/estate.html", estate=estate, buildings=buildings, chosen=chosen,
+    page = render_template("admin/estate.html", estate=estate, buildings=buildings, chosen=chosen,
                            units=[(rooms_[0].unit, rooms_) for rooms_ in units.values()],
                            room_counts=_room_counts(current_user, estate), area_sources=AREA_SOURCES,
                            households=_household_counts([estate.id]).get(estate.id, 0),
                            can_reveal=scope.can_see_phone(current_user))
+    if chosen is not None:
+        # Logged after rendering: a commit expires every loaded object, and the page reads them all.
+        audit.record_staff(current_user, "view", "estate", estate.id, building_id=chosen.id, rooms=len(rooms))
+        db.session.commit()
+    return page
 
 
 class RevealForm(FlaskForm):

@@ -70,7 +70,12 @@ def receive():
             raise BadMessage("encrypt_type=aes without <Encrypt>")
         data = xml_to_dict(crypto.decrypt(data["Encrypt"], args.get("msg_signature"), timestamp, nonce))
     parsed = to_inbound(data, clock.now())
-    xml = _handle_once(parsed)
+    try:
+        xml = _handle_once(parsed)
+    except Exception:
+        # Our own failure (database, store…): the resident gets a polite line, WeChat never an error page.
+        log.exception("webhook failed openid=%s key=%s", parsed.from_user, parsed.dedupe_key)
+        xml = render_reply(TextReply(SORRY), parsed.from_user, parsed.to_user)
     if xml is None:
         return _plain("success")
     if encrypted:
@@ -98,7 +103,7 @@ def _handle_once(parsed: Parsed) -> str | None:
     try:
         reply = _process(parsed, key, deduper)
     except Exception:
-        # Nothing was answered: let a retry of this message try again rather than get `success`.
+        # Nothing useful was answered: let a retry of this message try again rather than get `success`.
         deduper.release(key)
         raise
     if reply is LATE:

@@ -63,9 +63,10 @@ def live_server(live_app):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the whole session."""
+    """One headless Chromium per module: Playwright's sync API allows one running instance per thread, so it is
+    stopped before tests elsewhere (which may start their own) run."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)

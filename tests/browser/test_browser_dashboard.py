@@ -92,3 +92,24 @@ def test_wrong_password_then_logout(page, demo, screenshot_dir):
     page.wait_for_url("**/login")
     page.goto("/admin")
     page.wait_for_url("**/login?next=*")
+
+
+def test_register_upload_reports_bad_rows_in_the_browser(page, demo, tmp_path, screenshot_dir):
+    bad = tmp_path / "台账.csv"
+    bad.write_text("小区,楼栋,单元,房号,楼层,建筑面积,业主姓名,手机号\n"
+                   "新苑小区,1号楼,1单元,101,1,八十,孙红,13922223333\n", encoding="utf-8")
+    _login(page, "shequ", demo["shequ"])
+    page.click("nav.nav >> text=导入台账")
+    assert page.input_value("#community") == "光明社区"
+    page.set_input_files("#file", str(bad))
+    page.click("button.primary")
+    problems = page.locator(".problems li").all_inner_texts()
+    assert any("第2行" in p and "八十" in p for p in problems), problems
+    page.screenshot(path=str(screenshot_dir / "register-error-desktop.png"), full_page=True)
+    good = tmp_path / "good.csv"
+    good.write_text("小区,楼栋,单元,房号,楼层,建筑面积,业主姓名,手机号\n"
+                    "新苑小区,1号楼,1单元,101,1,80,孙红,13922223333\n", encoding="utf-8")
+    page.set_input_files("#file", str(good))
+    page.click("button.primary")
+    page.wait_for_url("**/admin/estates")
+    assert "导入成功：1 行" in page.content() and "新苑小区" in page.content()

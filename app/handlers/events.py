@@ -1,0 +1,103 @@
+"""Events and non-text messages: subscribing, scanning a building's QR code, menu clicks, photos and locations."""
+
+from __future__ import annotations
+
+import re
+
+from app.handlers import context, texts
+from app.handlers.messages import NoReply, Reply, TextReply
+from app.handlers.registry import HANDLERS, Turn
+from app.nlp import Understanding
+
+FLOWS_WITH_MEDIA = ("report_issue", "complaint", "order_service")
+_SCENE = re.compile(r"^(?:qrscene_)?b:(\d{1,9})$")
+# Menu keys → intents. The agreed upper-case keys, and the keys of the current app/wechat/menu.json.
+CLICKS = {
+    "REPORT": "report_issue", "SERVICES": "order_service", "FEES": "fee", "VOTE": "vote", "NOTICES": "notice",
+    "PROGRESS": "progress", "HUMAN": "human", "BIND": "bind", "COMPLAINT": "complaint",
+    "repair_report": "report_issue", "complaint_report": "complaint", "ticket_status": "progress",
+    "service_directory": "human", "service_order": "order_service", "notices": "notice", "bind_room": "bind",
+    "my_tickets": "progress", "contact": "human",
+}
+WELCOME = ("感谢关注邻里！我是小区的服务助手，可以帮您报修公共设施、预约上门服务、查物业费、参与小区投票、"
+           "看通知公告、联系楼栋长和社区。")
+BAD_SCENE = "这个二维码无法识别，可能已经失效。请扫描楼栋里张贴的最新二维码，或直接告诉我您在哪栋楼。"
+
+
+def scanned_building(turn: Turn):
+    """The Building a scene names ("b:<id>"), or None for a missing, unknown or forged scene."""
+    match = _SCENE.match((turn.inbound.scene or "").strip())
+    return context.building_by_id(int(match.group(1))) if match else None
+
+
+def subscribe(turn: Turn) -> Reply:
+    """Welcome, what Linli can do, and the building when the resident followed by scanning one."""
+    text = WELCOME
+    if turn.inbound.scene:
+        building = scanned_building(turn)
+        if building is None:
+            text += "\n" + BAD_SCENE
+        else:
+            turn.conversation.building_id = building.id
+            text += f"\n您扫的是{building.estate.name}{building.name}的二维码，报修时不用再说楼号。"
+    return TextReply(text + "\n" + texts.EXAMPLE + "\n回复“菜单”看全部功能。")
+
+
+def scan(turn: Turn) -> Reply:
+    """A building's QR code: remember the building; inside a report it answers "which building?"."""
+    building = scanned_building(turn)
+    if building is None:
+        return TextReply(BAD_SCENE)
+    conversation = turn.conversation
+    conversation.building_id = building.id
+    turn._resident = None  # the scanned building changes who/where
+    if conversation.flow in ("report_issue", "complaint") and conversation.step == "where":
+        conversation.slots.update(building=building.number)
+        conversation.slots.pop("unit", None)
+        return HANDLERS[conversation.flow].ask(turn)
+    return TextReply(f"您好！这里是{building.estate.name}{building.name}。公共设施坏了，直接发文字或照片告诉我就行，"
+                     "例如“楼道灯不亮”“单元门关不上”。")
+
+
+def click(turn: Turn) -> Reply:
+    """A menu click starts its capability afresh (any open flow is left)."""
+    key = turn.inbound.event_key
+    if key in ("MY", "my"):
+        return _mine(turn)
+    intent = CLICKS.get(key)
+    if intent is None:
+        return TextReply(texts.menu_text())
+    turn.conversation.end()
+    turn.text = ""
+    turn.understanding = Understanding(intent, 1.0, {})
+    return HANDLERS[intent].start(turn)
+
+
+def _mine(turn: Turn) -> Reply:
+    rooms = context.bound_rooms(turn.inbound.openid)
+    if not rooms:
+        return TextReply("您还没有绑定房屋。" + texts.preparing("房屋绑定", turn.resident))
+    listed = "\n".join(f"{room.estate.name} {room.label}" for room in rooms)
+    return TextReply(f"您绑定的房屋：\n{listed}")
+
+
+def media(turn: Turn) -> Reply:
+    """A photo or video: attached to the open flow, or it starts a report."""
+    conversation, inbound = turn.conversation, turn.inbound
+    if conversation.flow in FLOWS_WITH_MEDIA:
+        conversation.attach(inbound.kind, inbound.media_id)
+        return TextReply("照片收到了，会一起提交。\n" + HANDLERS[conversation.flow].ask(turn).text)
+    conversation.start("report_issue", "what")
+    conversation.attach(inbound.kind, inbound.media_id)
+    return TextReply("收到您的照片。请问是哪里坏了？用文字简单说一下，例如“楼道灯不亮”。")
+
+
+def location(turn: Turn) -> Reply:
+    """A shared location: kept with an open flow as a hint of where; otherwise acknowledged."""
+    conversation, inbound = turn.conversation, turn.inbound
+    if conversation.flow in FLOWS_WITH_MEDIA:
+        conversation.slots["location"] = inbound.label or f"{inbound.latitude},{inbound.longitude}"
+        return TextReply("位置收到了。\n" + HANDLERS[conversation.flow].ask(turn).text)
+    if inbound.kind == "location_event":
+        return NoReply()
+    return TextReply("收到您的位置。请问需要帮什么忙？" + texts.EXAMPLE)

@@ -1,0 +1,85 @@
+"""A resident's conversation state: JSON in the key-value store under conv:<openid>, expiring after 30 minutes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from app.extensions import kv
+
+TTL_SECONDS = 30 * 60
+MAX_MEDIA = 9
+MAX_HISTORY = 10
+
+
+@dataclass
+class Conversation:
+    """Where a resident is in a dialogue: the flow (an intent code, "clarify" or "menu"), its step and slots."""
+
+    openid: str
+    flow: str | None = None
+    step: str | None = None
+    slots: dict = field(default_factory=dict)  # JSON-safe: `when` is kept as an ISO string
+    media: list = field(default_factory=list)  # [{"kind": "image", "media_id": "…"}]
+    history: list = field(default_factory=list)  # earlier (step, slots) for 返回
+    choices: list = field(default_factory=list)  # intent codes offered as numbered choices
+    text: str = ""  # the message that started the flow or the clarification
+    building_id: int | None = None  # from a QR scan of a building
+
+    def start(self, flow: str, step: str | None = None, text: str = "") -> None:
+        """Begin a flow, keeping the scanned building (it still tells where the resident is)."""
+        self.flow, self.step, self.text = flow, step, text
+        self.slots, self.media, self.history, self.choices = {}, [], [], []
+
+    def goto(self, step: str) -> None:
+        """Move to a step, remembering the current one so that 返回 can go back."""
+        if self.step is not None and self.step != step:
+            self.history.append({"step": self.step, "slots": dict(self.slots)})
+            del self.history[:-MAX_HISTORY]
+        self.step = step
+
+    def back(self) -> bool:
+        """Return to the previous step with its slots; False when there is none."""
+        if not self.history:
+            return False
+        previous = self.history.pop()
+        self.step, self.slots = previous["step"], previous["slots"]
+        return True
+
+    def end(self) -> None:
+        """Leave any flow (the scanned building stays for the rest of the session)."""
+        self.flow = self.step = None
+        self.text = ""
+        self.slots, self.media, self.history, self.choices = {}, [], [], []
+
+    def attach(self, kind: str, media_id: str) -> None:
+        """Keep a photo or voice message with the current flow."""
+        if media_id and len(self.media) < MAX_MEDIA:
+            self.media.append({"kind": kind, "media_id": media_id})
+
+    @property
+    def when(self) -> datetime | None:
+        value = self.slots.get("when")
+        return datetime.fromisoformat(value) if value else None
+
+
+def _key(openid: str) -> str:
+    return f"conv:{openid}"
+
+
+def load(openid: str) -> Conversation:
+    """The resident's conversation, or a fresh one."""
+    raw = kv().get_json(_key(openid))
+    if not isinstance(raw, dict):
+        return Conversation(openid=openid)
+    known = {name: raw[name] for name in Conversation.__dataclass_fields__ if name in raw}
+    known["openid"] = openid
+    return Conversation(**known)
+
+
+def save(conversation: Conversation) -> None:
+    """Store the conversation with a fresh TTL; an empty one is deleted instead."""
+    if conversation.flow is None and conversation.building_id is None:
+        kv().delete(_key(conversation.openid))
+        return
+    kv().set_json(_key(conversation.openid), asdict(conversation), ttl=TTL_SECONDS)

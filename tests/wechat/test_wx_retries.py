@@ -1,0 +1,111 @@
+"""Retry safety: WeChat's repeated deliveries get the same reply and cause one side effect, across processes too."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import wxpeer
+
+from app import handlers
+from app.extensions import kv
+from app.handlers.messages import TextReply
+from wxhelpers import needs_redis, run_processes
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    """A handler with a side effect counter and a distinct reply per call."""
+    calls = []
+
+    def respond(inbound):
+        calls.append(inbound)
+        time.sleep(0.05)
+        return TextReply(f"工单编号 {len(calls)}")
+
+    monkeypatch.setattr(handlers, "respond", respond)
+    return calls
+
+
+@pytest.mark.parametrize("mode", ["plaintext", "safe"])
+def test_sequential_retry_gets_the_same_reply(wx, counting, mode):
+    xml = wxpeer.message_xml("o1", "text", {"Content": "报修", "MsgId": 900001})
+    replies = []
+    for _ in range(3):  # the same bytes, three times, as WeChat does
+        query, body = wxpeer.push(xml, mode=mode, nonce="777")
+        response = wx.client.post(f"/wechat?{query}", data=body, content_type="text/xml")
+        replies.append(wxpeer.open_reply(response.data, mode))
+    assert len(counting) == 1
+    assert len({r.split("<CreateTime>")[0] + r.split("</CreateTime>")[1] for r in replies}) == 1
+    assert "工单编号 1" in replies[0]
+
+
+def test_events_dedupe_by_sender_time_event_and_key(wx, counting):
+    t = int(time.time())
+    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "repair_report"}, create_time=t)
+    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "repair_report"}, create_time=t)
+    assert len(counting) == 1
+    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "my_tickets"}, create_time=t)  # another button
+    wx.send("o2", "event", {"Event": "CLICK", "EventKey": "repair_report"}, create_time=t)  # another resident
+    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "repair_report"}, create_time=t + 1)  # a later tap
+    assert len(counting) == 4
+
+
+def test_different_messages_are_not_confused(wx, counting):
+    wx.send("o1", "text", {"Content": "a", "MsgId": 1})
+    wx.send("o1", "text", {"Content": "b", "MsgId": 2})
+    assert [i.text for i in counting] == ["a", "b"]
+
+
+def test_concurrent_deliveries_in_one_process(wx, wx_app, counting):
+    xml = wxpeer.message_xml("o1", "text", {"Content": "报修", "MsgId": 900002})
+    query, body = wxpeer.push(xml, mode="safe")
+    barrier, results = threading.Barrier(4), []
+
+    def deliver():
+        barrier.wait()
+        response = wx_app.test_client().post(f"/wechat?{query}", data=body, content_type="text/xml")
+        results.append((response.status_code, wxpeer.open_reply(response.data, "safe")))
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(counting) == 1
+    assert all(status == 200 for status, _ in results)
+    answered = [r for _, r in results if r != "success"]
+    assert answered and all("工单编号 1" in r for r in answered)
+
+
+def test_a_failed_first_delivery_lets_the_retry_try_again(wx, monkeypatch):
+    from app.services import accounts
+
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+
+    monkeypatch.setattr(accounts, "record_interaction", flaky)
+    monkeypatch.setattr(handlers, "respond", lambda inbound: TextReply("好的"))
+    xml = wxpeer.message_xml("o1", "text", {"Content": "x", "MsgId": 900003})
+    query, body = wxpeer.push(xml, mode="plaintext")
+    first = wx.client.post(f"/wechat?{query}", data=body, content_type="text/xml")
+    assert first.status_code == 200 and "稍后" in first.get_data(as_text=True)
+    second = wx.client.post(f"/wechat?{query}", data=body, content_type="text/xml")
+    assert second.status_code == 200 and "好的" in second.get_data(as_text=True)
+
+
+@needs_redis
+def test_concurrent_deliveries_on_two_processes(wx_app, ctx):
+    xml = wxpeer.message_xml("o_race", "text", {"Content": "报修", "MsgId": 900004})
+    query, body = wxpeer.push(xml, mode="plaintext")
+    procs = run_processes(wx_app, "webhook", 2, start_at=time.time() + 3, path=f"/wechat?{query}",
+                          body=body.decode())
+    outputs = [json.loads(p.communicate(timeout=60)[0].splitlines()[-1]) for p in procs]
+    assert [o["status"] for o in outputs] == [200, 200], outputs
+    assert kv().get("test:side-effect") == "1", outputs
+    answered = [o["body"] for o in outputs if o["body"] != "success"]
+    assert answered and all("已登记，编号 1" in b for b in answered)
