@@ -50,6 +50,7 @@ def timed(client, method: str, url: str, runs: int, **kwargs) -> list[float]:
 
 
 def main() -> None:
+    """Seed, time each request, print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--estates", type=int, default=300, help="extra estates in the big street")
     parser.add_argument("--runs", type=int, default=30)

@@ -40,10 +40,12 @@ def _add(obj):
 
 
 def make_street(name: str | None = None) -> Street:
+    """A street (街道)."""
     return _add(Street(name=name or f"测试街道{next(_seq)}"))
 
 
 def make_community(street: Street | None = None, name: str | None = None) -> Community:
+    """A community (社区), in a new street unless given."""
     return _add(Community(street=street or make_street(), name=name or f"测试社区{next(_seq)}"))
 
 
@@ -57,14 +59,17 @@ def make_estate(community: Community | None = None, name: str | None = None, *, 
 
 
 def make_building(estate: Estate | None = None, number: str = "1") -> Building:
+    """A building numbered `number` ("1" → 1号楼)."""
     return _add(Building(estate=estate or make_estate(), number=number, sort_key=natural_key(number)))
 
 
 def make_unit(building: Building | None = None, number: str = "1") -> Unit:
+    """A unit of a building; number "" for a building without units."""
     return _add(Unit(building=building or make_building(), number=number, sort_key=natural_key(number)))
 
 
 def make_person(name: str = "张三", phone: str | None = "13812341234", *, is_developer: bool = False) -> Person:
+    """A person on the register, phone encrypted as the app stores it."""
     person = Person(name=name, identity_key=privacy.keyed_hash(f"test-person-{next(_seq)}"),
                     is_developer=is_developer)
     person.set_phone(phone)

@@ -28,7 +28,7 @@ _NEGATION = re.compile(
     r"(?:" + "|".join(_NEGATED_WORDS) + ")")
 
 # Drain and leak problems can be in the resident's own home (a paid service) or in shared pipes (a free report).
-_AMBIGUOUS_PROBLEM = re.compile(r"下水道|下水|堵|漏水|渗水|冒水|返水|水管|管道|排水")
+_AMBIGUOUS_PROBLEM = re.compile(r"下水|排水|管道|水管|漏水|渗水|冒水|返水|污水|水.{0,4}堵|堵.{0,4}水")
 _HOME = re.compile(r"我家|家里|家中|自家|屋里|屋内|室内|房间|厨房|卫生间|厕所|洗手间|浴室|阳台|马桶|地漏|洗手池|"
                    r"洗菜池|水池|面盆|洗脸池|花洒|水龙头|暖气|热水器|我屋|卧室|客厅|[0-9零一二三四五六七八九]{3,4}室")
 _SHARED = re.compile(r"楼道|公共|小区|化粪池|主管|总管|楼下|院子|院里|路上|路面|井|外墙|屋顶|楼顶|顶楼|整栋|整个楼|全楼|"

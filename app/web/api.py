@@ -59,6 +59,7 @@ def current_api_user():
 
 
 class StandardSchema(Schema):
+    """One item of the 六有 checklist."""
     code = fields.String(metadata={"description": "六有条目代码"})
     label = fields.String()
     achieved = fields.Boolean()
@@ -66,6 +67,7 @@ class StandardSchema(Schema):
 
 
 class EstateSchema(Schema):
+    """An estate of the register (台账) with its 六有 status."""
     id = fields.Integer()
     name = fields.String()
     address = fields.String()
@@ -83,6 +85,7 @@ class EstateSchema(Schema):
 
 
 class BuildingSchema(Schema):
+    """A building with the units and rooms the caller may see."""
     id = fields.Integer()
     number = fields.String()
     name = fields.String()
@@ -91,10 +94,12 @@ class BuildingSchema(Schema):
 
 
 class EstateDetailSchema(EstateSchema):
+    """An estate with its buildings."""
     buildings = fields.List(fields.Nested(BuildingSchema))
 
 
 class OwnerSchema(Schema):
+    """An owner of a room, masked."""
     name = fields.String(metadata={"description": "打码的姓名"})
     phone = fields.String(metadata={"description": "打码的手机号，如 138****1234"})
     designated_voter = fields.Boolean()
@@ -102,6 +107,7 @@ class OwnerSchema(Schema):
 
 
 class RoomSchema(Schema):
+    """A room with its area and masked owners."""
     id = fields.Integer()
     building = fields.String()
     unit = fields.String()
@@ -114,6 +120,7 @@ class RoomSchema(Schema):
 
 
 class RoomQuerySchema(Schema):
+    """Filters of the rooms list."""
     building_id = fields.Integer(required=False, metadata={"description": "只看这一栋楼"})
 
 

@@ -24,6 +24,7 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """Flask-Login's loader: the staff user of a session."""
     from app.models import StaffUser
 
     return db.session.get(StaffUser, int(user_id))

@@ -180,7 +180,10 @@ def register():
     elif request.method == "POST":
         problems = [message for messages in form.errors.values() for message in messages]
     status = 422 if problems else 200
-    return render_template("admin/register.html", form=form, problems=problems), status
+    from app.services.register_parse import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
+    return render_template("admin/register.html", form=form, problems=problems, required_columns=REQUIRED_COLUMNS,
+                           optional_columns=OPTIONAL_COLUMNS), status
 
 
 @bp.get("/admin/register/export")

@@ -1,0 +1,49 @@
+"""The classifier artefact and the labelled data: reproducible training, data sizes, jieba kept private."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from app.nlp import INTENTS
+from app.nlp.dataset import DEV_PATH, SMP_SOURCE, TRAIN_PATH, dev_examples, read_tsv, smp_examples, training_examples
+from app.nlp.model import MODEL_PATH, model
+
+
+def test_training_is_reproducible_and_the_committed_artefact_is_current():
+    from app.nlp.train import build_artefact
+
+    first = build_artefact()
+    assert first == build_artefact()
+    assert MODEL_PATH.read_bytes() == first, "model.json.gz is stale: run `linli nlu train`"
+    assert model().classes == sorted(INTENTS)
+
+
+def test_enough_varied_examples_per_intent():
+    ours = Counter(ex.intent for ex in read_tsv(TRAIN_PATH)[0])
+    for intent in INTENTS:
+        assert ours[intent] >= 60, intent
+    assert sum(1 for ex in training_examples() if ex.intent == "other") >= 300
+
+
+def test_dev_set_is_never_trained_on():
+    train_texts = {ex.text for ex in training_examples()}
+    dev, now = dev_examples()
+    assert now is not None and now.tzinfo is not None
+    assert not train_texts & {ex.text for ex in dev}
+    assert all(ex.slots or ex.intent for ex in read_tsv(DEV_PATH)[0])
+
+
+def test_smp_greetings_are_not_labelled_other():
+    texts = {ex.text for ex in smp_examples("train") + smp_examples("dev")}
+    assert "你能干什么啊" not in texts and "哈喽好久不见你开心吗" not in texts
+    assert all(ex.source == SMP_SOURCE for ex in smp_examples("dev"))
+
+
+def test_jieba_global_tokenizer_is_untouched():
+    import jieba
+
+    from app.nlp.features import tokenizer
+
+    assert tokenizer() is not jieba.dt
+    assert "一小区一方案" in tokenizer().FREQ
+    assert "一小区一方案" not in jieba.dt.FREQ
