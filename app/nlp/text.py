@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Frequent typos and speech-recognition homophones in residents' messages (wrong → right).
+# Frequent typos, speech-recognition homophones and dialect words in residents' messages (→ standard form).
 TYPOS = {
     "楼到": "楼道", "搂道": "楼道", "漏道": "楼道", "电悌": "电梯", "电体": "电梯", "电剃": "电梯",
     "下水到": "下水道", "下水倒": "下水道", "报休": "报修", "包修": "报修", "抱修": "报修",
@@ -14,7 +14,9 @@ TYPOS = {
     "开所": "开锁", "疏桶": "疏通", "书通": "疏通", "暖汽": "暖气", "暧气": "暖气", "插坐": "插座",
     "楼栋张": "楼栋长", "楼洞长": "楼栋长", "公高": "公告", "停点": "停电", "化粪尺": "化粪池",
     "垃级": "垃圾", "拉圾": "垃圾", "啦圾": "垃圾", "马筒": "马桶", "瞧瞧": "看看",
-    "咋个": "怎么", "咋": "怎么", "啥子": "什么", "么得": "没有", "木有": "没有", "冇": "没",
+    "咋个": "怎么", "咋整": "怎么办", "咋": "怎么", "啥子": "什么", "么得": "没有", "木有": "没有", "冇": "没",
+    # Dialect words for the same things (the home, the toilet, "I").
+    "俺家": "我家", "咱家": "我家", "屋头": "家里", "茅房": "厕所", "茅厕": "厕所", "茅坑": "厕所", "俺": "我",
 }
 _TYPO_RE = re.compile("|".join(sorted(map(re.escape, TYPOS), key=len, reverse=True)))
 
