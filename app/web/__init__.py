@@ -19,7 +19,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(wechat.bp)
     app.register_blueprint(outbox_pages.bp)
     simulator.init_app(app)
-    from app.web import binding_pages, resident
+    from app.web import binding_pages, estate_edit, resident
 
     app.register_blueprint(resident.bp)
     app.register_blueprint(binding_pages.bp)
+    app.register_blueprint(estate_edit.bp)

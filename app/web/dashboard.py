@@ -111,7 +111,10 @@ def estate(estate_id: int):
                            units=[(rooms_[0].unit, rooms_) for rooms_ in units.values()],
                            room_counts=_room_counts(current_user, estate), area_sources=AREA_SOURCES,
                            households=_household_counts([estate.id]).get(estate.id, 0),
-                           can_reveal=scope.can_see_phone(current_user))
+                           can_reveal=scope.can_see_phone(current_user),
+                           can_edit_estate=scope.can_manage_register(current_user),
+                           can_print_codes=scope.has_role(current_user, "street_admin", "community_staff",
+                                                          "building_head"))
     if chosen is not None:
         # Logged after rendering: a commit expires every loaded object, and the page reads them all.
         audit.record_staff(current_user, "view", "estate", estate.id, building_id=chosen.id, rooms=len(rooms))
