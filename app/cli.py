@@ -21,6 +21,8 @@ COMMANDS = {
     "wechat": "app.commands.wechat:wechat_command",
     "outbox": "app.commands.wechat:outbox_command",
     "fake-wechat": "app.commands.wechat:fake_wechat_command",
+    "bills": "app.commands.fees:bills_command",
+    "qr-sheet": "app.commands.tickets:qr_sheet_command",
 }
 
 
@@ -58,6 +60,8 @@ SUMMARIES = {
     "wechat": "公众号菜单同步（sync-menu）与楼栋二维码（qr）",
     "outbox": "发送待发消息（outbox send）",
     "fake-wechat": "启动离线微信接口（开发/演示用）",
+    "bills": "物业费账单：生成（bills generate）、催缴提醒（bills remind）",
+    "qr-sheet": "生成小区楼栋报修二维码（A4 PDF，每栋楼一页）",
 }
 
 

@@ -32,7 +32,8 @@ def _check_upgrade_matches_models(url: str) -> None:
         upgrade()
         with db.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
-        assert diff == [], f"models and migrations differ: {diff}"
+        summary = [f"{d[0]} {getattr(d[1], 'name', '')}" if isinstance(d, tuple) else str(d)[:120] for d in diff]
+        assert summary == [], "models and migrations differ; generate a revision with `linli db migrate`"
         assert "rooms" in inspect(db.engine).get_table_names()
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}

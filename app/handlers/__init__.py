@@ -11,8 +11,10 @@ import re
 
 from app.handlers import (bind, clarify, events, fee, greeting, human, notice, other,  # noqa: F401
                           progress, report, service, state, texts, vote)
+from app.extensions import kv
 from app.handlers.messages import Inbound, NoReply, Reply, TextReply
 from app.handlers.registry import HANDLERS, Turn
+from app.kv import LockTimeout
 from app.nlp import understand
 from app.nlp.text import clean
 
@@ -26,10 +28,16 @@ _SILENT_KINDS = {"view", "location_event", "unsubscribe"}
 
 def respond(inbound: Inbound) -> Reply:
     """Answer one inbound message or event, keeping the resident's conversation state in the key-value store."""
-    conversation = state.load(inbound.openid)
-    turn = Turn(inbound=inbound, conversation=conversation, text=(inbound.text or "").strip())
-    reply = _route(turn)
-    state.save(conversation)
+    # One message of a resident at a time: two quick messages must not overwrite each other's state.
+    try:
+        with kv().lock(f"conv:{inbound.openid}", timeout=15, wait=3):
+            conversation = state.load(inbound.openid)
+            turn = Turn(inbound=inbound, conversation=conversation, text=(inbound.text or "").strip())
+            reply = _route(turn)
+            state.save(conversation)
+    except LockTimeout:
+        log.warning("conversation busy openid=%s kind=%s", inbound.openid, inbound.kind)
+        return TextReply("上一条消息还在处理，请稍等几秒再发。")
     log.info("chat openid=%s kind=%s intent=%s flow=%s", inbound.openid, inbound.kind,
              turn.understanding.intent, conversation.flow)
     return reply
@@ -61,6 +69,13 @@ def _route(turn: Turn) -> Reply:
 
 
 def _text(turn: Turn) -> Reply:
+    reply = _answer_text(turn)
+    if isinstance(reply, TextReply) and texts.EMERGENCY.search(turn.text):
+        return TextReply(texts.EMERGENCY_TEXT + "\n" + reply.text)
+    return reply
+
+
+def _answer_text(turn: Turn) -> Reply:
     conversation, cleaned = turn.conversation, clean(turn.text)
     if not cleaned:
         return TextReply("收到。" + texts.EXAMPLE)
@@ -70,8 +85,10 @@ def _text(turn: Turn) -> Reply:
         return TextReply(texts.CANCELLED if was_open else "好的。有需要随时找我。")
     handler = HANDLERS.get(conversation.flow) if conversation.flow else None
     if _BACK.match(cleaned):
-        if handler is not None and handler.ask is not None and conversation.back():
-            return handler.ask(turn)
+        if handler is not None and handler.ask is not None:
+            if conversation.back():
+                return handler.ask(turn)
+            return TextReply("已经是第一步了。" + handler.ask(turn).text)
         conversation.end()
         return TextReply("已回到开始。" + texts.menu_text())
     turn.understanding = understand(turn.text)

@@ -50,13 +50,13 @@ def scan(turn: Turn) -> Reply:
         return TextReply(BAD_SCENE)
     conversation = turn.conversation
     conversation.building_id = building.id
-    turn._resident = None  # the scanned building changes who/where
-    if conversation.flow in ("report_issue", "complaint") and conversation.step == "where":
+    turn.forget_resident()  # the scanned building changes where the resident is
+    here = f"您好！这里是{building.estate.name}{building.name}。"
+    if conversation.flow in ("report_issue", "complaint") and conversation.step in ("what", "where"):
         conversation.slots.update(building=building.number)
         conversation.slots.pop("unit", None)
-        return HANDLERS[conversation.flow].ask(turn)
-    return TextReply(f"您好！这里是{building.estate.name}{building.name}。公共设施坏了，直接发文字或照片告诉我就行，"
-                     "例如“楼道灯不亮”“单元门关不上”。")
+        return TextReply(here + "\n" + HANDLERS[conversation.flow].ask(turn).text)
+    return TextReply(here + "公共设施坏了，直接发文字或照片告诉我就行，例如“楼道灯不亮”“单元门关不上”。")
 
 
 def click(turn: Turn) -> Reply:
@@ -87,7 +87,8 @@ def media(turn: Turn) -> Reply:
     if conversation.flow in FLOWS_WITH_MEDIA:
         conversation.attach(inbound.kind, inbound.media_id)
         return TextReply("照片收到了，会一起提交。\n" + HANDLERS[conversation.flow].ask(turn).text)
-    conversation.start("report_issue", "what")
+    conversation.start("report_issue")
+    conversation.goto("what")
     conversation.attach(inbound.kind, inbound.media_id)
     return TextReply("收到您的照片。请问是哪里坏了？用文字简单说一下，例如“楼道灯不亮”。")
 

@@ -10,17 +10,19 @@ from app.extensions import db
 from app.handlers.registry import Turn
 from app.models import Building
 from app.nlp.slots import extract_place
-from app.nlp.text import clean
+from app.nlp.text import clean, digits
 
 NOT_KNOWN = re.compile(r"不知道|不清楚|不记得|没有单元|没单元|不分单元|整栋|整个楼|外面|小区里|院子|跳过|不用|没有")
 
 
-def place_from(text: str) -> dict:
-    """Building, unit and room in an answer; a bare number ("3") counts as a building."""
-    cleaned = clean(text)
+def place_from(text: str, bare: str = "building") -> dict:
+    """Building, unit and room in an answer; a bare number is a building ("3") or, when `bare` says so or it has
+    three or four digits, a room ("501")."""
+    cleaned = digits(clean(text))
     found = extract_place(cleaned)
-    if not found and re.fullmatch(r"[0-9]{1,3}|[a-zA-Z]", cleaned):
-        found = {"building": cleaned.upper()}
+    if not found and re.fullmatch(r"[0-9]{1,4}|[a-zA-Z]", cleaned):
+        is_room = bare == "room" or len(cleaned) >= 3
+        found = {"room": cleaned} if is_room and cleaned.isdigit() else {"building": cleaned.upper()}
     return found
 
 

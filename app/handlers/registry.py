@@ -28,6 +28,10 @@ class Turn:
             self._resident = resident(self.inbound.openid, self.conversation.building_id)
         return self._resident
 
+    def forget_resident(self) -> None:
+        """Look the resident up again on next use (after a scan changed the building)."""
+        self._resident = None
+
 
 @dataclass(frozen=True)
 class Handler:

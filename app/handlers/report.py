@@ -120,6 +120,15 @@ def resume(turn: Turn) -> TextReply | None:
             for name in ("building", "unit", "room"):
                 slots.pop(name, None)
             return _next(turn)
+        corrected = places.place_from(text)
+        if corrected.get("building"):  # "不是这栋，是4栋": a correction of the place
+            problem = places.unknown_building(turn, corrected["building"])
+            if problem:
+                return TextReply(problem)
+            for name in ("building", "unit", "room"):
+                slots.pop(name, None)
+            slots.update(corrected)
+            return _next(turn)
         return None
     return None
 

@@ -80,7 +80,7 @@ def resume(turn: Turn) -> TextReply | None:
         slots["service"] = service
         return _next(turn)
     if step == "address":
-        found = places.place_from(text)
+        found = places.place_from(text, bare="room" if slots.get("building") else "building")
         if not found.get("building") and not (found.get("room") and slots.get("building")):
             return None
         if found.get("building"):
@@ -109,6 +109,16 @@ def resume(turn: Turn) -> TextReply | None:
         if answer in texts.NO:
             for name in ("building", "unit", "room", "when"):
                 slots.pop(name, None)
+            return _next(turn)
+        corrected = places.place_from(text)
+        moment = turn.understanding.slots.get("when")
+        if corrected.get("building") and corrected.get("room"):  # "地址不对，是4号楼101"
+            for name in ("building", "unit", "room"):
+                slots.pop(name, None)
+            slots.update(corrected)
+            return _next(turn)
+        if moment is not None:  # "改到后天上午"
+            slots["when"] = moment.isoformat()
             return _next(turn)
         return None
     return None

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
-
 from app.extensions import kv
 
 TTL_SECONDS = 30 * 60
@@ -21,46 +19,45 @@ class Conversation:
     step: str | None = None
     slots: dict = field(default_factory=dict)  # JSON-safe: `when` is kept as an ISO string
     media: list = field(default_factory=list)  # [{"kind": "image", "media_id": "…"}]
-    history: list = field(default_factory=list)  # earlier (step, slots) for 返回
+    history: list = field(default_factory=list)  # earlier steps with the slots they started from, for 返回
+    entered: dict = field(default_factory=dict)  # the slots when the current step was entered
+    asked: bool = False  # whether the current step's question was asked (a placeholder step is not)
     choices: list = field(default_factory=list)  # intent codes offered as numbered choices
     text: str = ""  # the message that started the flow or the clarification
     building_id: int | None = None  # from a QR scan of a building
 
     def start(self, flow: str, step: str | None = None, text: str = "") -> None:
         """Begin a flow, keeping the scanned building (it still tells where the resident is)."""
-        self.flow, self.step, self.text = flow, step, text
-        self.slots, self.media, self.history, self.choices = {}, [], [], []
+        self.flow, self.step, self.text, self.asked = flow, step, text, False
+        self.slots, self.media, self.history, self.choices, self.entered = {}, [], [], [], {}
 
     def goto(self, step: str) -> None:
-        """Move to a step, remembering the current one so that 返回 can go back."""
-        if self.step is not None and self.step != step:
-            self.history.append({"step": self.step, "slots": dict(self.slots)})
+        """Ask a step's question next; the question asked before is remembered so that 返回 can go back to it."""
+        if self.step == step and self.asked:
+            return
+        if self.asked:
+            self.history.append({"step": self.step, "slots": self.entered})
             del self.history[:-MAX_HISTORY]
-        self.step = step
+        self.step, self.entered, self.asked = step, dict(self.slots), True
 
     def back(self) -> bool:
-        """Return to the previous step with its slots; False when there is none."""
+        """Return to the previous question, with the slots as they were before it was answered."""
         if not self.history:
             return False
         previous = self.history.pop()
-        self.step, self.slots = previous["step"], previous["slots"]
+        self.step, self.slots, self.entered = previous["step"], dict(previous["slots"]), dict(previous["slots"])
         return True
 
     def end(self) -> None:
         """Leave any flow (the scanned building stays for the rest of the session)."""
         self.flow = self.step = None
-        self.text = ""
-        self.slots, self.media, self.history, self.choices = {}, [], [], []
+        self.text, self.asked = "", False
+        self.slots, self.media, self.history, self.choices, self.entered = {}, [], [], [], {}
 
     def attach(self, kind: str, media_id: str) -> None:
         """Keep a photo or voice message with the current flow."""
         if media_id and len(self.media) < MAX_MEDIA:
             self.media.append({"kind": kind, "media_id": media_id})
-
-    @property
-    def when(self) -> datetime | None:
-        value = self.slots.get("when")
-        return datetime.fromisoformat(value) if value else None
 
 
 def _key(openid: str) -> str:

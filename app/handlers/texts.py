@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.handlers.context import Resident, contacts, office_hint
 
 LABELS = {
@@ -19,6 +21,11 @@ MENU = ("report_issue", "order_service", "complaint", "fee", "vote", "notice", "
 EXAMPLE = "直接说您的事就行，例如“3号楼2单元楼道灯坏了”“我家马桶堵了”。"
 DIDNT_HEAR = "没听清，请再说一遍或打字告诉我。"
 CANCELLED = "好的，已取消。还有需要随时告诉我。"
+# Danger to people comes before any dialogue: say whom to call right away.
+EMERGENCY = re.compile(r"着火|失火|火灾|起火|冒烟|煤气味|燃气味|煤气泄漏|燃气泄漏|漏气|有人受伤|摔倒|晕倒|救护车|困在电梯|"
+                       r"电梯困人|关在电梯|被困|有人打架|触电")
+EMERGENCY_TEXT = ("【紧急】有危险请先打电话：火警119，急救120，报警110；闻到燃气味请开窗通风、不要开关电器，"
+                  "到室外拨打燃气公司抢修电话。")
 YES = {"1", "是", "是的", "对", "对的", "对啊", "确认", "确定", "好", "好的", "可以", "行", "没错", "没问题", "提交", "嗯",
        "嗯嗯", "ok", "yes", "确认提交"}
 NO = {"2", "不对", "不是", "修改", "改", "改一下", "错了", "不", "no"}

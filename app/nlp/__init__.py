@@ -74,16 +74,20 @@ def understand(text: str, now: datetime | None = None) -> Understanding:
         total = sum(probs.values()) or 1.0
         ranked = sorted(((k, v / total) for k, v in probs.items()), key=lambda kv: (-kv[1], kv[0]))
         intent, confidence = ranked[0]
+        if len(cleaned.replace(" ", "")) <= rules.SHORT:
+            # One or two characters ("楼上", "水") rarely say enough to act on: ask rather than trust the model.
+            confidence = min(confidence, CONFIDENCE_THRESHOLD - 0.05)
 
     alternatives: tuple[str, ...] = ()
-    if intent in rules.AMBIGUOUS_PAIR and rules.home_or_shared_unclear(cleaned):
+    home_or_shared = intent in rules.AMBIGUOUS_PAIR and rules.home_or_shared_unclear(cleaned)
+    if home_or_shared:
         alternatives = rules.AMBIGUOUS_PAIR
         confidence = min(confidence, CONFIDENCE_THRESHOLD - 0.01)
     elif confidence < CONFIDENCE_THRESHOLD:
         alternatives = tuple(k for k, v in ranked[:3] if v >= _CHOICE_FLOOR and k not in ("other", "greeting"))
 
     slots: dict = dict(place)
-    appointment = intent == "order_service" or alternatives == rules.AMBIGUOUS_PAIR
+    appointment = intent == "order_service" or home_or_shared
     if intent not in ("complaint", "greeting"):
         # Complaints describe habits ("半夜跳绳"), greetings say "早上好": neither names a time to act on.
         moment = extract_when(cleaned, now or clock.now(), loose=appointment)
@@ -93,6 +97,6 @@ def understand(text: str, now: datetime | None = None) -> Understanding:
         service = extract_service(cleaned)
         if service:
             slots["service"] = service
-    if intent in ("report_issue", "complaint") or alternatives == rules.AMBIGUOUS_PAIR:
+    if intent in ("report_issue", "complaint") or home_or_shared:
         slots["category"] = extract_category(cleaned)
     return Understanding(intent, round(float(confidence), 4), slots, alternatives)

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.clock import TZ
+from app.clock import TZ, localize
 from app.nlp.dataset import INTENTS, Example
 
 PLACE_SLOTS = ("building", "unit", "room")
@@ -68,7 +68,7 @@ def evaluate(examples: list[Example], now: datetime | None) -> Report:
     from app.nlp import understand, warm_up
 
     warm_up()
-    now = now.astimezone(TZ) if now is not None else None
+    now = localize(now) if now is not None else None
     report = Report()
     for ex in examples:
         started = time.perf_counter()

@@ -14,6 +14,16 @@ _CAPABILITY = re.compile(r"^(你|您|你们|这个号|这个公众号|公众号|
                          r"(些)?(什么|啥|嘛|啥子)(呀|啊|呢|哦)?$")
 _PRESENCE = re.compile(r"^(你好[,\s]*)?(有人|有人在|有没有人|人呢)(吗|不|没|么)?(呀|啊)?$")
 _HUMAN = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|接人工|真人|活人")
+# One-word commands: unmistakable on their own, while other one- or two-character messages ("楼上", "水") are not.
+COMMANDS = {
+    "报修": "report_issue", "报事": "report_issue", "投诉": "complaint", "举报": "complaint",
+    "开锁": "order_service", "换锁": "order_service", "疏通": "order_service", "保洁": "order_service",
+    "家政": "order_service", "上门服务": "order_service", "缴费": "fee", "交费": "fee", "物业费": "fee",
+    "欠费": "fee", "账单": "fee", "投票": "vote", "方案": "vote", "表决": "vote", "通知": "notice",
+    "公告": "notice", "停水": "notice", "停电": "notice", "停气": "notice", "进度": "progress", "工单": "progress",
+    "订单": "progress", "绑定": "bind", "解绑": "bind", "认证": "bind", "人工": "human", "客服": "human",
+}
+SHORT = 2
 RULES = ((_GREETING, "greeting", 0.97), (_CAPABILITY, "greeting", 0.95), (_PRESENCE, "greeting", 0.9),
          (_HUMAN, "human", 0.95))
 
@@ -47,6 +57,9 @@ def address_only(text: str) -> bool:
 
 def rule_intent(text: str) -> tuple[str, float] | None:
     """An intent from a whole-message rule, or None."""
+    command = COMMANDS.get(text.rstrip("吧啊呀了"))
+    if command:
+        return command, 0.95
     for pattern, intent, confidence in RULES:
         if pattern.search(text):
             return intent, confidence

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from app.clock import TZ
+from app.clock import TZ, localize
 from app.nlp.text import digits
 
 _PARTS = {"凌晨": 0, "半夜": 0, "早上": 6, "早晨": 6, "清早": 6, "一早": 6, "大早": 6, "上午": 8, "中午": 12,
@@ -40,7 +40,7 @@ def extract_when(text: str, now: datetime, loose: bool = True) -> datetime | Non
     a clock time or a relative time counts. Appointments (home services) use loose=True.
     """
     view = _GREETING_WORDS.sub(" ", digits(text))
-    now = now.astimezone(TZ)
+    now = localize(now)
     day, explicit_day = _day(view, now)
     clock_time = _clock(view)
     if not loose and day is None and clock_time is not None and not _CLOCK_RE.search(view):

@@ -8,10 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.extensions import db, kv
 from app.models import ResidentAccount
 
 log = logging.getLogger(__name__)
+# A resident who writes again within this many seconds is not written again: the webhook's hot path stays off the
+# database for bursts of messages, and last_message_at is at most this stale (WeChat's window is 48 h).
+FRESH_SECONDS = 300
 
 # Kinds that prove the resident follows us and open (or refresh) the customer-service window.
 INTERACTIVE_KINDS = {"text", "voice", "image", "location", "link", "video", "subscribe", "scan", "click", "view"}
@@ -40,6 +43,9 @@ def record_interaction(openid: str, kind: str, at: datetime) -> ResidentAccount 
     """Note that the resident wrote or tapped something: subscribed, last_message_at (the 48 h window)."""
     if kind not in INTERACTIVE_KINDS:
         return None
+    fresh_key = f"wx:account-fresh:{openid}"
+    if kind != "subscribe" and kv().get(fresh_key):
+        return None
 
     def update(account: ResidentAccount) -> None:
         if kind == "subscribe" or account.subscribed is False or account.subscribed_at is None:
@@ -47,7 +53,9 @@ def record_interaction(openid: str, kind: str, at: datetime) -> ResidentAccount 
         account.subscribed = True
         account.last_message_at = at
 
-    return _upsert(openid, update)
+    account = _upsert(openid, update)
+    kv().set(fresh_key, "1", ttl=FRESH_SECONDS)
+    return account
 
 
 def mark_unsubscribed(openid: str, at: datetime) -> ResidentAccount:
@@ -58,4 +66,5 @@ def mark_unsubscribed(openid: str, at: datetime) -> ResidentAccount:
         account.unsubscribed_at = at
 
     log.info("resident unsubscribed openid=%s", openid)
+    kv().delete(f"wx:account-fresh:{openid}")  # the next message must mark them subscribed again
     return _upsert(openid, update)

@@ -19,7 +19,7 @@ STREET, COMMUNITY = "红旗街道", "光明社区"
 OLD_ESTATE, SINGLE_BUILDING = "幸福里小区", "和平街17号楼"
 DEMO_PASSWORD = "linli2026"
 # Each capability adds its demo data with one line: "module:function", called after the register and staff exist.
-EXTRA_SEEDERS: list[str] = []
+EXTRA_SEEDERS: list[str] = ["app.services.services_demo:seed", "app.services.votes_demo:seed", "app.services.tickets_demo:seed", "app.services.fees_demo:seed"]
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱覃武戴孔"
 _GIVEN = "建国秀英桂英淑珍玉兰明华志强丽娟春梅海燕国庆红梅德明文静宝山凤英玉珍振华丽华金凤永刚秀兰淑兰立新晓东"

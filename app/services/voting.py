@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -143,3 +143,28 @@ def _with_follow_majority(result: dict, raw: Figures, owners: dict[str, _Owner],
     notes.append(f"按本小区从众规则，{len(silent)} 位未投票业主计入多数意见（{majority}）。")
     result.update(passed=passed)
     return TallyResult(**result, raw=raw, adjusted=adjusted, notes=notes)
+
+
+# Local rule profiles: each adds conditions on top of Art. 278 (never removes one), so none is looser.
+RULE_PROFILES = {
+    "art278": {"label": "民法典第二百七十八条（默认）", "notice_days": 15},
+    "half_of_all": {"label": "地方规则：半数以上业主同意（按全体业主计，且须符合民法典）", "notice_days": 15},
+}
+
+
+def apply_profile(result: TallyResult, profile: str) -> TallyResult:
+    """Apply an estate's local rule profile to an Art. 278 result; the outcome can only get stricter.
+
+    "half_of_all" (seed 002, "经半数以上业主同意"): real agree ballots must also reach half of ALL owners by
+    headcount and half of the total area ("以上" includes the boundary); 从众 votes never count towards it."""
+    if profile not in RULE_PROFILES:
+        raise VotingError(f"unknown rule profile {profile!r}")
+    if profile == "art278" or not result.passed:
+        return result
+    raw_agree_area = result.raw.agree_area if result.raw else result.agree_area
+    raw_agree_heads = result.raw.agree_heads if result.raw else result.agree_heads
+    local_ok = 2 * raw_agree_heads >= result.total_heads and 2 * raw_agree_area >= result.total_area
+    if local_ok:
+        return result
+    notes = list(result.notes) + ["未达到本小区规则“半数以上业主同意”（按全体业主人数和总面积计）。"]
+    return replace(result, passed=False, notes=notes)

@@ -24,3 +24,19 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(resident.bp)
     app.register_blueprint(binding_pages.bp)
     app.register_blueprint(estate_edit.bp)
+    from app.web import services_h5, services_pages
+
+    app.register_blueprint(services_pages.bp)
+    app.register_blueprint(services_h5.bp)
+    from app.web import plans_pages, votes_h5
+
+    app.register_blueprint(plans_pages.bp)
+    app.register_blueprint(votes_h5.bp)
+    from app.web import tickets_h5, tickets_pages
+
+    app.register_blueprint(tickets_pages.bp)
+    app.register_blueprint(tickets_h5.bp)
+    from app.web import fees_h5, fees_pages
+
+    app.register_blueprint(fees_pages.bp)
+    app.register_blueprint(fees_h5.bp)

@@ -114,22 +114,10 @@ def _handle_once(parsed: Parsed) -> str | None:
 
 
 def _process(parsed: Parsed, key: str, deduper: Deduper):
-    """Gateway-level side effects, then the conversation handlers under the deadline."""
-    from app.services import accounts, outbox
-
+    """Run everything that touches the database or the handlers on the pool, under the reply deadline."""
     inbound = parsed.inbound
-    if inbound.kind == "unsubscribe":
-        accounts.mark_unsubscribed(inbound.openid, inbound.received_at)
-        return None
-    if inbound.kind == "template_finish":
-        outbox.record_delivery(inbound.msg_id, inbound.text)
-        return None
-    if inbound.kind in NO_REPLY_KINDS:
-        log.info("subscribe message event openid=%s kind=%s %s", inbound.openid, inbound.kind, inbound.event_key)
-        return None
-    accounts.record_interaction(inbound.openid, inbound.kind, inbound.received_at)
     app = current_app._get_current_object()
-    future = _POOL.submit(_respond_safely, app, inbound)
+    future = _POOL.submit(_work, app, inbound)
     try:
         return future.result(timeout=current_app.config["WECHAT_REPLY_DEADLINE"])
     except FutureTimeout:
@@ -139,11 +127,25 @@ def _process(parsed: Parsed, key: str, deduper: Deduper):
         return LATE
 
 
-def _respond_safely(app, inbound: Inbound) -> Reply:
-    """Run the handlers in their own app context; an exception becomes a polite text, logged with the openid."""
+def _work(app, inbound: Inbound) -> Reply | None:
+    """Gateway side effects, then the handlers; a handler exception becomes a polite text, logged with the openid.
+
+    Side-effect failures (database down…) propagate so that the claim is released and a retry can try again.
+    """
     from app import handlers
+    from app.services import accounts, outbox
 
     with app.app_context():
+        if inbound.kind == "unsubscribe":
+            accounts.mark_unsubscribed(inbound.openid, inbound.received_at)
+            return None
+        if inbound.kind == "template_finish":
+            outbox.record_delivery(inbound.msg_id, inbound.text)
+            return None
+        if inbound.kind in NO_REPLY_KINDS:
+            log.info("subscribe message event openid=%s kind=%s %s", inbound.openid, inbound.kind, inbound.event_key)
+            return None
+        accounts.record_interaction(inbound.openid, inbound.kind, inbound.received_at)
         try:
             return handlers.respond(inbound)
         except Exception:
@@ -156,6 +158,9 @@ def _send_late(app, inbound: Inbound, key: str, future: Future) -> None:
     """The handler finished after the deadline: queue its reply as a customer-service message."""
     from app.services import outbox
 
+    if future.exception() is not None:
+        log.error("late processing failed openid=%s key=%s: %r", inbound.openid, key, future.exception())
+        return
     message = reply_to_outbox(future.result())
     if message is None:
         return

@@ -176,9 +176,17 @@ def test_empty_and_symbol_only_text():
     assert understand("🙂🙂", now=NOW).intent == "other"
 
 
-def test_low_confidence_offers_choices_not_a_guess():
-    result = understand("那个事怎么弄", now=NOW)
-    assert not result.sure
+@pytest.mark.parametrize("text", ["水", "楼上", "师傅"])
+def test_too_short_to_act_on_offers_choices(text):
+    result = understand(text, now=NOW)
+    assert not result.sure and result.needs_choice
+    assert "other" not in result.alternatives and "greeting" not in result.alternatives
+
+
+@pytest.mark.parametrize("text,intent", [("报修", "report_issue"), ("开锁", "order_service"), ("投票", "vote")])
+def test_one_word_commands(text, intent):
+    result = understand(text, now=NOW)
+    assert result.intent == intent and result.sure
 
 
 def test_determinism():

@@ -173,3 +173,20 @@ def test_past_the_deadline_answers_success_and_sends_later(wx, wx_app, monkeypat
         time.sleep(0.02)
     assert row is not None and row.channel == "custom" and row.payload == {"text": "您的报修已登记。"}
     assert row.idempotency_key == "late:m:31"
+
+
+def test_bursts_write_the_account_once_but_unsubscribe_is_never_missed(wx, seen, ctx, monkeypatch):
+    from app.services import accounts
+
+    writes = []
+    original = accounts._upsert
+    monkeypatch.setattr(accounts, "_upsert", lambda openid, update: writes.append(openid) or original(openid, update))
+    for i in range(3):
+        wx.send("o_burst", "text", {"Content": f"第{i}条", "MsgId": 5000 + i})
+    assert writes == ["o_burst"]
+    wx.send("o_burst", "event", {"Event": "unsubscribe", "EventKey": ""})
+    wx.send("o_burst", "text", {"Content": "我又回来了", "MsgId": 5010})
+    assert len(writes) == 3
+    db.session.expire_all()
+    account = db.session.scalar(select(ResidentAccount).where(ResidentAccount.openid == "o_burst"))
+    assert account.subscribed is True

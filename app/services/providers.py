@@ -1,0 +1,257 @@
+"""Providers: who works for which, the directory with ratings and the red/black list, payments, statements, 公益岗 hours."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from statistics import median
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import clock
+from app.extensions import db
+from app.models import Community, Estate, Order, Payment, Provider, Room, StaffUser, VolunteerHours
+from app.models.service import PAYMENT_METHODS, provider_members
+from app.services import audit, outbox, scope
+from app.services.catalogue import yuan
+from app.services.errors import DomainError, NotFound
+
+STANDING = {"red": "红榜", "normal": "一般", "black": "黑榜"}
+RECENT = timedelta(days=90)
+LATE_AFTER = timedelta(hours=24)  # done more than a day after the agreed time, or not done a day after it
+
+
+def providers_of(user: StaffUser) -> list[Provider]:
+    """The active providers a staff user works for (needs the provider role)."""
+    if user is None or not scope.has_role(user, "provider"):
+        return []
+    return list(db.session.scalars(select(Provider).join(provider_members).where(
+        provider_members.c.staff_user_id == user.id, Provider.active.is_(True)).order_by(Provider.id)))
+
+
+def visible_providers(user: StaffUser) -> list[Provider]:
+    """Providers registered in a street the office user reaches (for the directory and catalogue forms)."""
+    street_ids = {db.session.scalar(select(Community.street_id).where(Community.id == e.community_id))
+                  for e in db.session.scalars(scope.visible_estates(user))}
+    return list(db.session.scalars(select(Provider).where(Provider.street_id.in_(street_ids or {-1}))
+                                   .order_by(Provider.name)))
+
+
+@dataclass
+class ProviderRecord:
+    """One line of the directory: volume, ratings, completion time, complaints, lateness and standing."""
+
+    provider: Provider
+    orders: int
+    completed: int
+    rated: int
+    average: float | None
+    complaints: int
+    recent_complaints: int
+    late: int
+    median_hours: float | None
+    standing: str
+
+    @property
+    def standing_label(self) -> str:
+        return STANDING[self.standing]
+
+
+def record_for(provider: Provider, now: datetime | None = None) -> ProviderRecord:
+    """Figures of one provider from its orders; standing by the rule documented in standing()."""
+    now = now or clock.now()
+    orders = list(db.session.scalars(select(Order).where(Order.provider_id == provider.id)))
+    completed = [o for o in orders if o.status in ("done", "confirmed")]
+    ratings = [o.rating for o in orders if o.rating]
+    complaints = [o for o in orders if o.complaint]
+    recent = [o for o in complaints if o.closed_at and o.closed_at >= now - RECENT]
+    late = [o for o in orders if (o.done_at and o.done_at - o.scheduled_at > LATE_AFTER)
+            or (o.status == "accepted" and now - o.scheduled_at > LATE_AFTER)]
+    hours = [(o.done_at - o.created_at).total_seconds() / 3600 for o in completed if o.done_at]
+    average = round(sum(ratings) / len(ratings), 2) if ratings else None
+    record = ProviderRecord(provider, len(orders), len(completed), len(ratings), average, len(complaints),
+                            len(recent), len(late), round(median(hours), 1) if hours else None, "normal")
+    record.standing = standing(record)
+    return record
+
+
+def standing(record: ProviderRecord) -> str:
+    """黑榜: two complaints in 90 days, or an average under 3 over at least 3 ratings, or at least 3 late jobs
+    making up a third or more of the work; 红榜: at least 5 ratings averaging 4.5 or more and no recent complaint."""
+    if record.recent_complaints >= 2:
+        return "black"
+    if record.rated >= 3 and record.average is not None and record.average < 3:
+        return "black"
+    if record.late >= 3 and 3 * record.late >= max(record.orders, 1):
+        return "black"
+    if record.rated >= 5 and record.average is not None and record.average >= 4.5 and not record.recent_complaints:
+        return "red"
+    return "normal"
+
+
+def directory(user: StaffUser) -> list[ProviderRecord]:
+    """The providers the user may see, black-listed first so poor records stand out."""
+    rank = {"black": 0, "normal": 1, "red": 2}
+    return sorted((record_for(p) for p in visible_providers(user)),
+                  key=lambda r: (rank[r.standing], r.provider.name))
+
+
+def provider_for_office(user: StaffUser, provider_id: int) -> Provider:
+    """A provider the office user may see; NotFound otherwise."""
+    for provider in visible_providers(user):
+        if provider.id == provider_id:
+            return provider
+    raise NotFound()
+
+
+def may_handle_money(user: StaffUser, order: Order) -> bool:
+    """A member of the order's provider, or office staff of its estate."""
+    if order.provider_id and any(p.id == order.provider_id for p in providers_of(user)):
+        return True
+    if scope.has_role(user, *scope.OFFICE_ROLES):
+        return db.session.scalar(scope.visible_estates(user).where(
+            Estate.id == order.estate_id)) is not None
+    return False
+
+
+def record_payment(user: StaffUser, order: Order, amount_fen: int, method: str) -> Payment:
+    """Record what the resident paid (once per order) and send a receipt to the resident through the outbox."""
+    if not may_handle_money(user, order):
+        raise NotFound()
+    if method not in PAYMENT_METHODS:
+        raise DomainError("请选择付款方式：现金、转账或微信支付。")
+    if order.status not in ("accepted", "done", "confirmed"):
+        raise DomainError(f"{order.number} 当前状态是“{order.status_label}”，不能登记收款。")
+    if not isinstance(amount_fen, int) or amount_fen <= 0 or amount_fen > 10_000_00:
+        raise DomainError("收款金额须大于 0 元、不超过 10000 元。")
+    if order.payment is not None:
+        raise DomainError(f"{order.number} 已经登记过收款了（{yuan(order.payment.amount_fen)}元）。")
+    payment = Payment(order_id=order.id, amount_fen=amount_fen, method=method, status="paid",
+                      recorded_by_id=user.id, paid_at=clock.now())
+    try:
+        with db.session.begin_nested():
+            db.session.add(payment)
+            db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError(f"{order.number} 已经登记过收款了。") from None
+    audit.record_staff(user, "create", "service_payment", payment.id, order=order.number, amount_fen=amount_fen)
+    payee = order.provider.name if order.provider else "服务单位"
+    outbox.enqueue(order.openid, "text", {"text": (
+        f"【收据】订单 {order.number}\n项目：{order.item_name}\n金额：{yuan(amount_fen)}元（{payment.method_label}）\n"
+        f"收款方：{payee}\n时间：{payment.paid_at:%Y-%m-%d %H:%M}\n请妥善保存。")}, key=f"svc:{order.id}:receipt")
+    db.session.commit()
+    return payment
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """'2026-11' → the first instant of November and of December, Shanghai time."""
+    try:
+        year, mon = (int(part) for part in month.split("-"))
+        start = datetime(year, mon, 1, tzinfo=clock.TZ)
+    except (ValueError, TypeError):
+        raise DomainError("月份格式应为 2026-11。") from None
+    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=clock.TZ)
+    return start, end
+
+
+def statement_rows(provider: Provider, month: str) -> list[Order]:
+    """Orders the provider completed in the month (by completion time), in order."""
+    start, end = month_bounds(month)
+    return list(db.session.scalars(select(Order).where(
+        Order.provider_id == provider.id, Order.status.in_(("done", "confirmed")), Order.done_at >= start,
+        Order.done_at < end).order_by(Order.done_at, Order.id)))
+
+
+def statement_xlsx(provider: Provider, month: str) -> bytes:
+    """The monthly statement: one row per completed order with posted and collected amounts, totals per method,
+    and the month's 公益岗 hours; amounts in yuan with two decimals."""
+    orders = statement_rows(provider, month)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "订单明细"
+    sheet.append([f"{provider.name} {month} 菜单式服务对账单"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    header = ["订单号", "完工时间", "服务项目", "地址", "标价(元)", "实收(元)", "付款方式", "评分", "状态"]
+    sheet.append(header)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    by_method: dict[str, int] = {}
+    posted = collected = 0
+    for order in orders:
+        paid = order.payment.amount_fen if order.payment else 0
+        method = order.payment.method_label if order.payment else "未登记"
+        by_method[method] = by_method.get(method, 0) + paid
+        posted, collected = posted + order.price_fen, collected + paid
+        sheet.append([order.number, f"{order.done_at:%Y-%m-%d %H:%M}", order.item_name,
+                      f"{order.estate.name}{order.room.label}", _money(order.price_fen), _money(paid), method,
+                      order.rating or "", order.status_label])
+    sheet.append([f"合计 {len(orders)} 单", "", "", "", _money(posted), _money(collected)])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for method, fen in sorted(by_method.items()):
+        sheet.append(["", "", "", f"其中 {method}", "", _money(fen)])
+    for row in sheet.iter_rows(min_row=3, min_col=5, max_col=6):
+        for cell in row:
+            cell.number_format = "0.00"
+    for column, width in zip("ABCDEFGHI", (18, 17, 12, 28, 10, 10, 10, 6, 12)):
+        sheet.column_dimensions[column].width = width
+    _hours_sheet(book, provider, month)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _money(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def _hours_sheet(book: Workbook, provider: Provider, month: str) -> None:
+    start, end = month_bounds(month)
+    rows = list(db.session.scalars(select(VolunteerHours).where(
+        VolunteerHours.provider_id == provider.id, VolunteerHours.worked_on >= start.date(),
+        VolunteerHours.worked_on < end.date()).order_by(VolunteerHours.worked_on, VolunteerHours.id)))
+    sheet = book.create_sheet("公益岗工时")
+    sheet.append(["日期", "工作内容", "小时", "每小时(元)", "抵费(元)", "抵费房屋", "已抵扣"])
+    for entry in rows:
+        sheet.append([entry.worked_on.isoformat(), entry.task, float(entry.hours), _money(entry.rate_fen_per_hour),
+                      _money(entry.credit_fen), entry.room.label if entry.room else "",
+                      "是" if entry.applied_at else "否"])
+    sheet.append(["合计", "", float(sum((e.hours for e in rows), Decimal(0))), "",
+                  _money(sum(e.credit_fen for e in rows))])
+
+
+def record_hours(user: StaffUser, provider: Provider, *, estate_id: int, worked_on: date, hours: str, task: str,
+                 rate_yuan: str, room_id: int | None = None, person_id: int | None = None) -> VolunteerHours:
+    """Record 公益岗 hours; credit = hours × rate, rounded half up to the fen, for the fees capability to apply."""
+    from app.services.catalogue import parse_yuan
+
+    try:
+        amount = Decimal(str(hours).strip())
+    except InvalidOperation:
+        raise DomainError("工时请填数字，例如 2 或 1.5。") from None
+    if not amount.is_finite() or amount <= 0 or amount > 12 or amount != amount.quantize(Decimal("0.01")):
+        raise DomainError("每次登记的工时须在 0 到 12 小时之间。")
+    if worked_on > clock.now().date():
+        raise DomainError("不能登记未来日期的工时。")
+    if not (task or "").strip():
+        raise DomainError("请写明工作内容。")
+    rate = parse_yuan(rate_yuan, "每小时抵费标准")
+    if room_id is not None:
+        room = db.session.get(Room, room_id)
+        if room is None or room.estate_id != estate_id:
+            raise DomainError("抵费房屋不在这个小区。")
+    credit = int((amount * rate).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    entry = VolunteerHours(provider_id=provider.id, person_id=person_id, room_id=room_id, estate_id=estate_id,
+                           worked_on=worked_on, hours=amount, task=task.strip()[:120], rate_fen_per_hour=rate,
+                           credit_fen=credit, recorded_by_id=user.id)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record_staff(user, "create", "volunteer_hours", entry.id, credit_fen=credit)
+    db.session.commit()
+    return entry

@@ -1,0 +1,148 @@
+"""Greeting, human, other, and non-text messages: subscribe, QR scans, menu clicks, photos and voice."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.handlers.messages import NoReply, TextReply
+from factories import make_building, make_estate, make_person, make_room, make_staff_user, make_unit
+from chatkit import bind_account, run_table, send
+
+
+def test_greetings(ctx):
+    run_table("g", [
+        ("你好", "我可以帮您"),
+        ("谢谢", "不客气"),
+        ("再见", "再见"),
+        ("你能做什么", "报修公共设施"),
+    ])
+
+
+def test_the_menu_numbers_start_capabilities(ctx):
+    run_table("g-menu", [("菜单", "1 报修公共设施"), ("2", "哪项上门服务")])
+
+
+def test_out_of_scope_gets_an_honest_answer_and_the_menu(ctx):
+    run_table("g-other", [("今天天气怎么样", "帮不上忙"), ("1", "哪里坏了")])
+
+
+def test_gibberish_gets_the_menu(ctx):
+    run_table("g-gib", [("asdfgh jkl", "我可以帮您")])
+
+
+def _register_with_contacts():
+    estate = make_estate(name="阳光小区")
+    building = make_building(estate, "3")
+    room = make_room(make_unit(building, "2"), "501", owner=make_person())
+    head = make_staff_user("head3", role="building_head", scope=building, display_name="王楼长")
+    head.public_phone = "13900001111"
+    staff = make_staff_user("staff1", role="community_staff", scope=estate.community, display_name="李社工")
+    staff.public_phone = "0571-88880000"
+    make_staff_user("other-head", role="building_head", scope=make_building(estate, "4"), display_name="赵楼长")
+    db.session.flush()
+    return estate, building, room
+
+
+def test_human_lists_the_building_head_and_community_staff(ctx):
+    _, _, room = _register_with_contacts()
+    bind_account("h-bound", room)
+    replies = run_table("h-bound", [("转人工", "王楼长")])
+    assert "13900001111" in replies[0] and "李社工" in replies[0] and "0571-88880000" in replies[0]
+    assert "赵楼长" not in replies[0]
+
+
+def test_human_for_an_unbound_resident_gives_general_office_information(ctx):
+    _register_with_contacts()
+    replies = run_table("h-unbound", [("楼栋长电话多少", "还没有绑定房屋")])
+    assert "居委会" in replies[0] and "王楼长" not in replies[0]
+
+
+def test_human_after_scanning_a_building(ctx):
+    _, building, _ = _register_with_contacts()
+    send("h-scan", kind="scan", scene=f"b:{building.id}")
+    run_table("h-scan", [("我要找人", "王楼长")])
+
+
+def test_subscribe_welcomes_and_explains(ctx):
+    reply = send("s1", kind="subscribe")
+    assert isinstance(reply, TextReply) and "感谢关注" in reply.text and "报修" in reply.text
+
+
+def test_subscribe_with_a_building_scene_prefills_the_building(ctx):
+    estate = make_estate(name="东风小区")
+    building = make_building(estate, "3")
+    reply = send("s2", kind="subscribe", scene=f"qrscene_b:{building.id}")
+    assert "东风小区3号楼" in reply.text
+    run_table("s2", [("楼道灯坏了", "3号楼的几单元"), ("2", "3号楼2单元")])
+
+
+@pytest.mark.parametrize("scene", ["b:999999", "b:abc", "x:1", "b:", "b:1;drop"])
+def test_unknown_or_forged_scenes_get_a_clear_message(ctx, scene):
+    reply = send("s3", kind="scan", scene=scene)
+    assert "无法识别" in reply.text
+
+
+def test_scan_answers_which_building_inside_a_report(ctx):
+    building = make_building(make_estate(name="南苑"), "8")
+    run_table("s4", [("垃圾好几天没人清运了", "哪栋楼")])
+    reply = send("s4", kind="scan", scene=f"b:{building.id}")
+    assert "南苑8号楼" in reply.text and "请确认报修" in reply.text
+
+
+def test_scan_before_saying_what_is_wrong_keeps_the_building(ctx):
+    building = make_building(make_estate(name="西园"), "2")
+    run_table("s5", [("我要报修", "哪里坏了")])
+    assert "哪里坏了" in send("s5", kind="scan", scene=f"b:{building.id}").text
+    run_table("s5", [("垃圾桶满了没人清", "2号楼")])
+
+
+@pytest.mark.parametrize("key,expected", [
+    ("REPORT", "哪里坏了"), ("SERVICES", "哪项上门服务"), ("FEES", "物业费查询和缴费功能正在上线准备中"),
+    ("VOTE", "小区方案和投票"), ("NOTICES", "通知公告"), ("PROGRESS", "进度查询"), ("HUMAN", "还没有绑定房屋"),
+    ("BIND", "房屋绑定功能正在上线准备中"), ("MY", "还没有绑定房屋"), ("repair_report", "哪里坏了"),
+    ("complaint_report", "反映什么问题"), ("service_order", "哪项上门服务"), ("contact", "还没有绑定房屋"),
+    ("NO_SUCH_KEY", "我可以帮您"),
+])
+def test_menu_clicks(ctx, key, expected):
+    reply = send("c1", kind="click", event_key=key)
+    assert expected in reply.text
+
+
+def test_my_rooms_click_lists_bound_rooms(ctx):
+    room = make_room(make_unit(make_building(make_estate(name="北苑"), "6"), "1"), "101")
+    bind_account("c2", room)
+    assert "北苑 6号楼1单元101室" in send("c2", kind="click", event_key="MY").text
+
+
+def test_a_photo_inside_a_flow_is_attached(ctx):
+    run_table("p1", [("电梯坏了", "哪栋楼")])
+    assert "照片收到了" in send("p1", kind="image", media_id="MEDIA-1", pic_url="http://x/1.jpg").text
+    replies = run_table("p1", [("2栋1单元", "附件：1个")])
+    assert "请确认报修" in replies[0]
+
+
+def test_a_photo_outside_a_flow_starts_a_report(ctx):
+    assert "哪里坏了" in send("p2", kind="image", media_id="MEDIA-2").text
+    run_table("p2", [("单元门关不上", "哪栋楼"), ("3号楼1单元", "附件：1个")])
+
+
+def test_voice_uses_the_recognised_text_and_attaches_inside_a_flow(ctx):
+    assert "哪栋楼" in send("v1", "楼道灯坏了", kind="voice", media_id="VOICE-1").text
+    reply = send("v1", "三号楼二单元。", kind="voice", media_id="VOICE-2")
+    assert "3号楼2单元" in reply.text and "附件：1个" in reply.text
+
+
+def test_voice_without_recognition_asks_again(ctx):
+    reply = send("v2", "", kind="voice", media_id="VOICE-3")
+    assert reply.text == "没听清，请再说一遍或打字告诉我。"
+
+
+def test_silent_events(ctx):
+    assert isinstance(send("e1", kind="view", event_key="http://x"), NoReply)
+    assert isinstance(send("e1", kind="location_event", latitude=30.1, longitude=120.2), NoReply)
+
+
+def test_state_is_per_resident(ctx):
+    run_table("a", [("楼道灯坏了", "哪栋楼")])
+    run_table("b", [("1", "我可以帮您")])

@@ -1,0 +1,135 @@
+"""The ledger lifecycle: create → accept → start → done → rate (销号), its events and outbox messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import OutboxMessage, StaffUser
+from app.models.ticket import Ticket, TicketEvent
+from app.services import tickets_flow
+from app.services.errors import DomainError, NotFound, PermissionDenied
+from app.services.tickets import create_ticket
+from conftest import MORNING
+
+
+def _staff(tw, name):
+    return db.session.get(StaffUser, tw.staff[name])
+
+
+def _messages(openid):
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.openid == openid)
+                                   .order_by(OutboxMessage.id)))
+
+
+def test_lifecycle_with_numbers_events_and_messages(ctx, tw):
+    with clock.frozen_at(MORNING):
+        result = create_ticket(openid="o-res1", kind="report", category="lighting", description="楼道灯不亮",
+                               building_id=tw.b1, unit_id=tw.u1, spot="楼道")
+        assert result.outcome == "created"
+        ticket = result.ticket
+        assert ticket.number == "BX-20261124-0001"
+        assert ticket.deadline == MORNING + timedelta(hours=72)
+        # The building head hears of it at once.
+        assert "BX-20261124-0001" in _messages("o-lzz1")[0].payload["text"]
+        second = create_ticket(openid="o-res2", kind="complaint", category="noise", description="楼上装修太吵",
+                               building_id=tw.b2)
+        assert second.ticket.number == "TS-20261124-0001"
+        head = _staff(tw, "lzz1")
+        tickets_flow.assign(head, ticket.id, tw.staff["fuwu"], "请尽快")
+        fuwu = _staff(tw, "fuwu")
+        assert "BX-20261124-0001" in _messages("o-fuwu")[0].payload["text"]
+        tickets_flow.transition(fuwu, ticket.id, "accept")
+        accepted = _messages("o-res1")
+        assert len(accepted) == 1 and "已受理" in accepted[0].payload["text"] and "fuwu" in accepted[0].payload["text"]
+        tickets_flow.transition(fuwu, ticket.id, "start")
+        tickets_flow.transition(fuwu, ticket.id, "done", "已更换灯泡")
+        done = _messages("o-res1")[-1].payload["text"]
+        assert "已处理完毕：已更换灯泡" in done and f"/h5/tickets/{ticket.id}" in done
+        tickets_flow.rate("o-res1", ticket.id, "satisfied", "很快")
+    ticket = db.session.get(Ticket, ticket.id)
+    assert ticket.status == "closed" and ticket.rating_label == "满意" and ticket.closed_at is not None
+    actions = [e.action for e in ticket.events]
+    assert actions == ["create", "assign", "accept", "start", "done", "rate"]
+    assert [e.to_status for e in ticket.events][2:] == ["accepted", "in_progress", "done", "closed"]
+    assert ticket.events[2].actor_id == tw.staff["fuwu"]
+
+
+def test_wrong_state_and_rating_rules(ctx, tw):
+    with clock.frozen_at(MORNING):
+        ticket = create_ticket(openid="o-res1", kind="report", category="water", description="水管漏水",
+                               building_id=tw.b1).ticket
+        shequ = _staff(tw, "shequ")
+        with pytest.raises(DomainError, match="不能开始处理"):
+            tickets_flow.transition(shequ, ticket.id, "start")
+        with pytest.raises(DomainError, match="还没有办结"):
+            tickets_flow.rate("o-res1", ticket.id, "satisfied")
+        with pytest.raises(DomainError, match="退回请写明原因"):
+            tickets_flow.transition(shequ, ticket.id, "return")
+        with pytest.raises(DomainError, match="不能办结"):
+            tickets_flow.transition(shequ, ticket.id, "done", "已修好")
+        tickets_flow.transition(shequ, ticket.id, "accept")
+        tickets_flow.transition(shequ, ticket.id, "done", "已修好")
+        with pytest.raises(NotFound):
+            tickets_flow.rate("o-res2", ticket.id, "satisfied")  # someone else's ticket
+        with pytest.raises(DomainError, match="请选择"):
+            tickets_flow.rate("o-res1", ticket.id, "great")
+
+
+def test_unsatisfied_reopens_and_escalates(ctx, tw):
+    with clock.frozen_at(MORNING):
+        ticket = create_ticket(openid="o-res1", kind="report", category="water", description="水管漏水",
+                               building_id=tw.b1).ticket
+        shequ = _staff(tw, "shequ")
+        tickets_flow.transition(shequ, ticket.id, "accept")
+        tickets_flow.transition(shequ, ticket.id, "done", "已修好")
+        clock.advance(timedelta(hours=30))
+        tickets_flow.rate("o-res1", ticket.id, "unsatisfied", "还在漏")
+        ticket = db.session.get(Ticket, ticket.id)
+        assert ticket.status == "reopened" and ticket.reopen_count == 1 and ticket.rating == "unsatisfied"
+        assert ticket.deadline == clock.now() + timedelta(hours=24)
+        texts = [m.payload["text"] for m in _messages("o-lzz1")]
+        assert any("居民不满意" in t and "还在漏" in t for t in texts)
+        assert any("居民不满意" in m.payload["text"] for m in _messages("o-shequ"))
+        escalation = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                                  TicketEvent.action == "escalate")).one()
+        assert escalation.level == 2 and "lzz1" in escalation.note
+        # The second cycle tells the reporter again.
+        tickets_flow.transition(shequ, ticket.id, "accept")
+        assert sum("已受理" in m.payload["text"] for m in _messages("o-res1")) == 2
+
+
+def test_scope_refusals(ctx, tw):
+    with clock.frozen_at(MORNING):
+        ticket = create_ticket(openid="o-res1", kind="report", category="lighting", description="楼道灯不亮",
+                               building_id=tw.b1).ticket
+        with pytest.raises(NotFound):
+            tickets_flow.transition(_staff(tw, "lzz2"), ticket.id, "accept")  # another building's head
+        with pytest.raises(NotFound):
+            tickets_flow.transition(_staff(tw, "waibu"), ticket.id, "accept")  # another community
+        with pytest.raises(NotFound):
+            tickets_flow.transition(_staff(tw, "fuwu"), ticket.id, "accept")  # a provider not assigned
+        tickets_flow.assign(_staff(tw, "shequ"), ticket.id, tw.staff["fuwu"])
+        with pytest.raises(PermissionDenied):  # the assigned provider works on it but cannot dispatch it
+            tickets_flow.assign(_staff(tw, "fuwu"), ticket.id, tw.staff["lzz1"])
+    ticket = db.session.get(Ticket, ticket.id)
+    assert ticket.status == "new" and ticket.handler_id == tw.staff["fuwu"]
+
+
+def test_assign_only_to_staff_of_the_estate(ctx, tw):
+    with clock.frozen_at(MORNING):
+        ticket = create_ticket(openid="o-res1", kind="report", category="lighting", description="楼道灯不亮",
+                               building_id=tw.b1).ticket
+        with pytest.raises(DomainError, match="不负责这个小区"):
+            tickets_flow.assign(_staff(tw, "shequ"), ticket.id, tw.staff["waibu"])
+        tickets_flow.assign(_staff(tw, "shequ"), ticket.id, tw.staff["fuwu"])
+        fuwu = _staff(tw, "fuwu")
+        tickets_flow.transition(fuwu, ticket.id, "return", "不是我们的范围")
+        ticket = db.session.get(Ticket, ticket.id)
+        assert ticket.status == "returned" and ticket.handler_id is None
+        with pytest.raises(NotFound):  # no longer assigned: the provider cannot see it any more
+            tickets_flow.transition(fuwu, ticket.id, "accept")
