@@ -23,6 +23,7 @@ COMMANDS = {
     "fake-wechat": "app.commands.wechat:fake_wechat_command",
     "bills": "app.commands.fees:bills_command",
     "qr-sheet": "app.commands.tickets:qr_sheet_command",
+    "service-statement": "app.commands.services:statement_command",
 }
 
 
@@ -62,6 +63,7 @@ SUMMARIES = {
     "fake-wechat": "启动离线微信接口（开发/演示用）",
     "bills": "物业费账单：生成（bills generate）、催缴提醒（bills remind）",
     "qr-sheet": "生成小区楼栋报修二维码（A4 PDF，每栋楼一页）",
+    "service-statement": "导出服务单位月度对账单（.xlsx）",
 }
 
 

@@ -13,9 +13,9 @@ from app import clock
 from app.handlers import places, texts
 from app.handlers.messages import TextReply
 from app.handlers.registry import Turn, register
-from app.nlp import understand
 from app.nlp.slots import extract_service
 from app.nlp.text import clean
+from app.nlp.when import extract_when
 
 SERVICE_LABELS = {
     "unlock": "开锁换锁", "drain": "疏通下水", "plumbing": "水暖维修", "appliance": "家电维修",
@@ -97,7 +97,7 @@ def resume(turn: Turn) -> TextReply | None:
         if _ANY_TIME.search(text):
             slots["when"] = "soon"
             return _next(turn)
-        moment = understand(text, now=clock.now()).slots.get("when")
+        moment = _when(text)
         if moment is None:
             return None
         slots["when"] = moment.isoformat()
@@ -111,7 +111,7 @@ def resume(turn: Turn) -> TextReply | None:
                 slots.pop(name, None)
             return _next(turn)
         corrected = places.place_from(text)
-        moment = turn.understanding.slots.get("when")
+        moment = _when(text)
         if corrected.get("building") and corrected.get("room"):  # "地址不对，是4号楼101"
             for name in ("building", "unit", "room"):
                 slots.pop(name, None)
@@ -127,6 +127,11 @@ def resume(turn: Turn) -> TextReply | None:
 def ask(turn: Turn) -> TextReply:
     """Repeat the pending question."""
     return _next(turn)
+
+
+def _when(text: str) -> datetime | None:
+    # An answer to "when?" is an appointment whatever the classifier thinks of it ("下午" alone counts).
+    return extract_when(clean(text), clock.now(), loose=True)
 
 
 def _when_text(value: str) -> str:

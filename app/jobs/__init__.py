@@ -24,5 +24,6 @@ JOBS: list[JobSpec] = [
     JobSpec("votes.remind", "app.jobs.votes:remind_non_voters", "cron", {"hour": 10}, "把本楼未投票房号发给楼栋长（每天一次）"),
     JobSpec("fees.generate_bills", "app.jobs.fees:generate_bills", "cron", {"hour": 2, "minute": 30}, "生成物业费账单、以工抵费抵扣"),
     JobSpec("fees.remind", "app.jobs.fees:remind", "cron", {"minute": 20}, "物业费提醒与逐级劝导（避开免打扰时段）"),
+    JobSpec("services.auto_confirm", "app.jobs.services:auto_confirm_orders", "interval", {"minutes": 30}, "上门服务完工3天未确认的订单自动确认"),
     JobSpec("fees.monthly_report", "app.jobs.fees:monthly_report", "cron", {"day": 1, "hour": 6}, "生成街道月报（六有、覆盖率、收缴率）"),
 ]

@@ -113,7 +113,8 @@ class Bill(db.Model):
 
     __tablename__ = "fee_bills"
     __table_args__ = (UniqueConstraint("room_id", "source_key"),
-                      Index("ix_fee_bills_status_due", "status", "due_on"),
+                      # The reminder run walks open bills in room order (keyset on room_id), batch by batch.
+                      Index("ix_fee_bills_status_room", "status", "room_id"),
                       Index("ix_fee_bills_estate_period", "estate_id", "period_start"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -86,7 +86,8 @@ def _queue_messages(notice: Notice, now: datetime) -> int:
     return len(rows)
 
 
-def _places(openid: str):
+def resident_places(openid: str):
+    """(estate, building, unit) of each room the resident is bound to."""
     return db.session.execute(
         select(Room.estate_id, Room.building_id, Room.unit_id).join(RoomBinding, RoomBinding.room_id == Room.id)
         .join(ResidentAccount, ResidentAccount.id == RoomBinding.account_id)
@@ -100,7 +101,7 @@ def _addressed(notice: Notice, places) -> bool:
 def current_notices_for(openid: str, now: datetime | None = None) -> list[Notice]:
     """The current notices for the buildings and units of the resident's bound rooms, urgent and newest first."""
     now = now or clock.now()
-    places = _places(openid)
+    places = resident_places(openid)
     if not places:
         return []
     notices = db.session.scalars(select(Notice).where(
@@ -113,7 +114,7 @@ def current_notices_for(openid: str, now: datetime | None = None) -> list[Notice
 def notice_for_resident(openid: str, notice_id: int) -> Notice:
     """One notice (current or expired, so an old message link still opens) if it addresses the resident's rooms."""
     notice = db.session.get(Notice, notice_id)
-    if notice is None or not _addressed(notice, _places(openid)):
+    if notice is None or not _addressed(notice, resident_places(openid)):
         raise NotFound()
     return notice
 

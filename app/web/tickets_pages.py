@@ -84,6 +84,7 @@ def ledger():
                            overdue_count=overdue, estates=_estates(), statuses=STATUSES, categories=CATEGORIES,
                            kinds=TYPES, args=request.args, now=clock.now(), handlers=list(handlers.values()),
                            is_manager=scope.has_role(current_user, *MANAGERS),
+                           is_office=scope.has_role(current_user, *OFFICE),
                            next_url=url_for("tickets.ledger", **{**request.args.to_dict(), "page": page + 1})
                            if total > page * PAGE_SIZE else None)
 
@@ -226,6 +227,37 @@ def qr_sheet(estate_id: int):
     db.session.commit()
     return send_file(BytesIO(data), as_attachment=True, download_name=f"{estate.name}-楼栋二维码.pdf",
                      mimetype="application/pdf")
+
+
+@bp.route("/admin/tickets/deadlines/<int:estate_id>", methods=["GET", "POST"])
+@role_required(*OFFICE)
+def deadlines(estate_id: int):
+    """The estate's time limit per category (hours); an empty field means the default."""
+    from app.models.ticket import DEFAULT_HOURS, TicketDeadline
+    from app.services.tickets import set_deadline_hours
+
+    estate = scope.estate_for(current_user, estate_id)
+    if not scope.reach(current_user, estate).whole:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            for code in CATEGORIES:
+                text = request.form.get(code, "").strip()
+                if text and not text.isdigit():
+                    raise DomainError(f"“{CATEGORIES[code]}”的时限请填整数小时。")
+                set_deadline_hours(estate.id, code, int(text) if text else None)
+            audit.record_staff(current_user, "ticket_deadlines", "estate", estate.id)
+            db.session.commit()
+            flash("办理时限已保存，新登记的工单按新时限计算。", "success")
+            return redirect(url_for("tickets.deadlines", estate_id=estate.id))
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.message
+    own = dict(db.session.execute(select(TicketDeadline.category, TicketDeadline.hours)
+                                  .where(TicketDeadline.estate_id == estate.id)).all())
+    return render_template("tickets/deadlines.html", estate=estate, categories=CATEGORIES, defaults=DEFAULT_HOURS,
+                           own=own, error=error), (422 if error else 200)
 
 
 @bp.route("/admin/notices", methods=["GET", "POST"])

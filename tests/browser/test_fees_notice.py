@@ -4,25 +4,21 @@ or owner, fits the screen, and links to the PNG for the WeChat group."""
 from __future__ import annotations
 
 import re
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fees"))
-
-from app.extensions import db  # noqa: E402
-from app.models.fee import Bill, FeeSchedule  # noqa: E402
-from app.services import billing, payments  # noqa: E402
+from app.extensions import db
+from app.models.fee import Bill, FeeSchedule
+from app.services import billing, payments
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def estate_id(app):
-    from fee_world import build
+    from fees.fee_world import build  # tests/ is on the path (rootdir conftest); fees/ is a namespace package
 
     with app.app_context():
         world = build()

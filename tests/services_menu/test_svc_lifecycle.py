@@ -177,16 +177,17 @@ def test_double_submit_in_two_threads_creates_one_order(app, svc):
     def submit() -> None:
         with app.app_context():
             barrier.wait()
-            with clock.frozen_at(NOW):
-                order, _ = orders.place_order("o-zhang", svc.unlock, AT, client_key="same-form")
+            order, _ = orders.place_order("o-zhang", svc.unlock, AT, client_key="same-form")
             numbers.append(order.number)
             db.session.remove()
 
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    # Frozen once, here: the clock is process-global, and nested freezes in two threads would not unwind.
+    with clock.frozen_at(NOW):
+        threads = [threading.Thread(target=submit) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
     assert len(numbers) == 2 and numbers[0] == numbers[1]
     with app.app_context():
         assert db.session.scalar(select(Order.id).where(Order.number == numbers[0])) is not None

@@ -141,3 +141,31 @@ def test_volunteer_credit_rounds_half_up_to_the_fen(ctx, svc):
                                        estate_id=svc.estate, worked_on=date(2026, 11, 22), hours="1.25",
                                        task="绿化浇水", rate_yuan="12.50", room_id=svc.room)
     assert entry.credit_fen == 1563 and entry.applied_at is None  # 1.25 × 1250 = 1562.5 → 1563
+
+
+def test_statement_command_and_auto_confirm_job(app, svc, tmp_path):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from app.cli import cli
+
+    class Runner:
+        @staticmethod
+        def invoke(args):
+            return CliRunner().invoke(cli, args, obj=ScriptInfo(create_app=lambda: app))
+
+    runner = Runner()
+    with app.app_context():
+        _done(svc, "cli", rating=4)
+    target = tmp_path / "s.xlsx"
+    result = runner.invoke(args=["service-statement", "邻家便民维修部", "--month", "2026-11", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "完成 1 单" in result.output
+    assert load_workbook(target)["订单明细"]["A3"].value == "FW-20261123-0001"
+    missing = runner.invoke(args=["service-statement", "不存在的单位"])
+    assert missing.exit_code != 0 and "没有找到服务单位" in missing.output
+    bad = runner.invoke(args=["service-statement", "邻家便民维修部", "--month", "十一月"])
+    assert bad.exit_code != 0 and "月份格式" in bad.output
+    from app.jobs import JOBS
+
+    assert any(job.id == "services.auto_confirm" for job in JOBS)

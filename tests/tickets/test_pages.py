@@ -100,3 +100,20 @@ def test_publish_notice_from_the_page(app, client, tw):
         assert notice.building_ids == [tw.b1]
         message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "template")).one()
         assert message.openid == "o-res1" and message.payload["values"]["title"] == "【停水】明天停水"
+
+
+def test_estate_deadlines_page(app, client, tw):
+    login(client, "shequ")
+    assert "办理时限" in client.get(f"/admin/tickets/deadlines/{tw.estate}").text
+    bad = client.post(f"/admin/tickets/deadlines/{tw.estate}", data={"water": "两天"})
+    assert bad.status_code == 422 and "整数小时" in bad.text
+    client.post(f"/admin/tickets/deadlines/{tw.estate}", data={"water": "6"})
+    with app.app_context():
+        with clock.frozen_at(clock.now()):
+            ticket = create_ticket(openid="o-res1", kind="report", category="water", description="漏水",
+                                   building_id=tw.b1).ticket
+            assert ticket.deadline == clock.now() + timedelta(hours=6)
+    assert client.get(f"/admin/tickets/deadlines/{tw.other_estate}").status_code == 404
+    client.post("/logout")
+    login(client, "lzz1")
+    assert client.get(f"/admin/tickets/deadlines/{tw.estate}").status_code == 404
