@@ -116,9 +116,14 @@ def measure(url: str, what: str) -> dict:
             report = run_reminders(batch_size=1000)
             seconds = time.perf_counter() - start
         batches = counter.chunks[:report.batches]
+        with clock.frozen_at(moment + timedelta(hours=1)):  # the next hourly run: nothing new to send
+            start = time.perf_counter()
+            rerun = run_reminders(batch_size=1000)
+            rerun_seconds = time.perf_counter() - start
         return {"seconds": seconds, "bills": total, "open": open_bills, "batches": report.batches,
                 "per_batch_max": max(batches[1:] or batches), "first_batch": batches[0] if batches else 0,
                 "private": report.private, "heads": report.building_head, "messages": report.messages,
+                "rerun_seconds": rerun_seconds, "rerun_messages": rerun.messages,
                 "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -163,7 +168,8 @@ def main() -> None:
             rem = run_child(url, "remind", size)
             print(f"{name:<11}{size:>8} {gen['seconds']:>11.2f} {rem['seconds']:>9.2f} {rem['open']:>11} "
                   f"{rem['batches']:>8} {rem['per_batch_max']:>12} {rem['rss_mb']:>8.0f}  "
-                  f"(private {rem['private']}, to heads {rem['heads']}, messages {rem['messages']})", flush=True)
+                  f"(private {rem['private']}, to heads {rem['heads']}, messages {rem['messages']}; "
+                  f"rerun {rem['rerun_seconds']:.2f} s, {rem['rerun_messages']} new)", flush=True)
 
 
 if __name__ == "__main__":

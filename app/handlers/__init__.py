@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 
-from app.handlers import (bind, clarify, events, fee, greeting, human, notice, other,  # noqa: F401
+from app.handlers import (bind, clarify, commands, events, fee, greeting, human, notice, other,  # noqa: F401
                           progress, report, service, state, texts, vote)
 from app.extensions import kv
 from app.handlers.messages import Inbound, NoReply, Reply, TextReply
@@ -84,6 +84,9 @@ def _answer_text(turn: Turn) -> Reply:
         conversation.end()
         return TextReply(texts.CANCELLED if was_open else "好的。有需要随时找我。")
     handler = HANDLERS.get(conversation.flow) if conversation.flow else None
+    command = commands.match(turn)
+    if command is not None:
+        return command
     if _BACK.match(cleaned):
         if handler is not None and handler.ask is not None:
             if conversation.back():

@@ -76,7 +76,9 @@ def click(turn: Turn) -> Reply:
 def _mine(turn: Turn) -> Reply:
     rooms = context.bound_rooms(turn.inbound.openid)
     if not rooms:
-        return TextReply("您还没有绑定房屋。" + texts.preparing("房屋绑定", turn.resident))
+        turn.understanding = Understanding("bind", 1.0, {})
+        reply = HANDLERS["bind"].start(turn)
+        return TextReply("您还没有绑定房屋。" + reply.text)
     listed = "\n".join(f"{room.estate.name} {room.label}" for room in rooms)
     return TextReply(f"您绑定的房屋：\n{listed}")
 

@@ -155,21 +155,22 @@ def monthly_collected(estate_id: int, months: int = 12) -> list[HistoryPoint]:
 
 def notice_svg(item: Notice) -> Markup:
     """A horizontal bar chart (household rate and amount rate per building) as inline SVG, no script needed."""
-    bar_w, row_h, left = 220, 44, 90
-    height = row_h * len(item.rows) + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + bar_w + 70} {height}" role="img" '
+    bar_w, row_h, left, bar_h = 200, 50, 72, 17
+    height = row_h * len(item.rows) + 34
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + bar_w + 62} {height}" role="img" '
              f'aria-label="各楼栋收缴率" class="chart" width="100%">',
-             f'<text x="{left}" y="14" font-size="11" fill="#1f7a4d">■ 按户</text>'
-             f'<text x="{left + 60}" y="14" font-size="11" fill="#e0a526">■ 按金额</text>']
+             f'<rect x="{left}" y="6" width="12" height="12" fill="#1f7a4d"/><text x="{left + 16}" y="17" '
+             f'font-size="13">按户</text><rect x="{left + 70}" y="6" width="12" height="12" fill="#e0a526"/>'
+             f'<text x="{left + 86}" y="17" font-size="13">按金额</text>']
     for i, row in enumerate(item.rows):
-        y = 26 + i * row_h
-        parts.append(f'<text x="0" y="{y + 16}" font-size="13">{escape(row.name)}</text>')
+        y = 30 + i * row_h
+        parts.append(f'<text x="0" y="{y + 22}" font-size="15">{escape(row.name)}</text>')
         for j, (ratio, text, color) in enumerate(((row.household_ratio, row.household_rate, "#1f7a4d"),
                                                    (row.amount_ratio, row.amount_rate, "#e0a526"))):
-            top = y + j * 16
-            parts.append(f'<rect x="{left}" y="{top}" width="{bar_w}" height="13" fill="#eceff1"/>'
-                         f'<rect x="{left}" y="{top}" width="{ratio * bar_w:.1f}" height="13" fill="{color}"/>'
-                         f'<text x="{left + bar_w + 6}" y="{top + 11}" font-size="11">{text}</text>')
+            top = y + j * (bar_h + 3)
+            parts.append(f'<rect x="{left}" y="{top}" width="{bar_w}" height="{bar_h}" fill="#eceff1"/>'
+                         f'<rect x="{left}" y="{top}" width="{ratio * bar_w:.1f}" height="{bar_h}" fill="{color}"/>'
+                         f'<text x="{left + bar_w + 5}" y="{top + 14}" font-size="13">{text}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -62,36 +62,78 @@ class ProviderRecord:
         return STANDING[self.standing]
 
 
+def _late(order: Order, now: datetime) -> bool:
+    return bool((order.done_at and order.done_at - order.scheduled_at > LATE_AFTER)
+                or (order.status == "accepted" and now - order.scheduled_at > LATE_AFTER))
+
+
 def record_for(provider: Provider, now: datetime | None = None) -> ProviderRecord:
-    """Figures of one provider from its orders; standing by the rule documented in standing()."""
+    """All-time figures of one provider; the standing from the last 90 days (see standing())."""
     now = now or clock.now()
     orders = list(db.session.scalars(select(Order).where(Order.provider_id == provider.id)))
     completed = [o for o in orders if o.status in ("done", "confirmed")]
     ratings = [o.rating for o in orders if o.rating]
     complaints = [o for o in orders if o.complaint]
     recent = [o for o in complaints if o.closed_at and o.closed_at >= now - RECENT]
-    late = [o for o in orders if (o.done_at and o.done_at - o.scheduled_at > LATE_AFTER)
-            or (o.status == "accepted" and now - o.scheduled_at > LATE_AFTER)]
     hours = [(o.done_at - o.created_at).total_seconds() / 3600 for o in completed if o.done_at]
     average = round(sum(ratings) / len(ratings), 2) if ratings else None
-    record = ProviderRecord(provider, len(orders), len(completed), len(ratings), average, len(complaints),
-                            len(recent), len(late), round(median(hours), 1) if hours else None, "normal")
-    record.standing = standing(record)
-    return record
+    return ProviderRecord(provider, len(orders), len(completed), len(ratings), average, len(complaints),
+                          len(recent), sum(_late(o, now) for o in orders),
+                          round(median(hours), 1) if hours else None, standing(orders, now))
 
 
-def standing(record: ProviderRecord) -> str:
-    """黑榜: two complaints in 90 days, or an average under 3 over at least 3 ratings, or at least 3 late jobs
-    making up a third or more of the work; 红榜: at least 5 ratings averaging 4.5 or more and no recent complaint."""
-    if record.recent_complaints >= 2:
+def board_row(name: str, orders: list[Order], now: datetime):
+    """The provider's orders as a row of the ticket ledger's 红黑榜 (tickets_stats.BoardRow), so both lists use
+    one rule: on time = done within a day of the agreed time; 4-5 points satisfied, 3 basic, 1-2 unsatisfied;
+    a complaint counts like a reopened ticket. Jobs not yet due are left out. None without the ticket ledger."""
+    try:
+        from app.services.tickets_stats import BoardRow
+    except ImportError:
+        return None
+    row = BoardRow(name, "服务商")
+    for order in orders:
+        due = order.scheduled_at + LATE_AFTER
+        if order.status in ("cancelled", "declined") or (order.done_at is None and due > now):
+            continue
+        row.total += 1
+        if order.done_at is not None:
+            row.finished += 1
+            row.on_time += order.done_at <= due
+        if order.rating:
+            row.rated += 1
+            row.satisfied += order.rating >= 4
+            row.basic += order.rating == 3
+            row.unsatisfied += order.rating <= 2
+        row.reopened += bool(order.complaint)
+    return row
+
+
+def standing(orders: list[Order], now: datetime) -> str:
+    """red / normal / black over the last 90 days, by the ticket ledger's 红黑榜 rule (board_row); without the
+    ledger: black for two complaints, red for five ratings averaging 4.5 and none."""
+    recent = [o for o in orders if o.created_at >= now - RECENT]
+    row = board_row("", recent, now)
+    if row is not None:
+        return {"红榜": "red", "黑榜": "black"}.get(row.verdict, "normal")
+    ratings = [o.rating for o in recent if o.rating]
+    if sum(o.complaint for o in recent) >= 2:
         return "black"
-    if record.rated >= 3 and record.average is not None and record.average < 3:
-        return "black"
-    if record.late >= 3 and 3 * record.late >= max(record.orders, 1):
-        return "black"
-    if record.rated >= 5 and record.average is not None and record.average >= 4.5 and not record.recent_complaints:
+    if len(ratings) >= 5 and sum(ratings) >= 4.5 * len(ratings):
         return "red"
     return "normal"
+
+
+def board_rows(user: StaffUser, now: datetime | None = None) -> list:
+    """Providers the user sees as 红黑榜 rows over the last 90 days, for the ticket ledger's board to include."""
+    now = now or clock.now()
+    rows = []
+    for provider in visible_providers(user):
+        orders = list(db.session.scalars(select(Order).where(Order.provider_id == provider.id,
+                                                             Order.created_at >= now - RECENT)))
+        row = board_row(provider.name, orders, now)
+        if row is not None and row.total:
+            rows.append(row)
+    return rows
 
 
 def directory(user: StaffUser) -> list[ProviderRecord]:

@@ -15,7 +15,7 @@ from app.models import Ballot, BallotScan, Plan, Vote, VoteRoll
 from app.models.place import MANAGEMENT_MODES, SIX_HAVES
 from app.models.plan import EXTRA_FACILITIES, FEE_CYCLES, FEE_MODES, TIERS
 from app.models.vote import BOTH_WAYS_RULES, CHOICE_LABELS
-from app.services import ballots, plans, scope, vote_results
+from app.services import audit, ballots, plans, scope, vote_results
 from app.services.errors import DomainError, NotFound
 from app.services.voting import RULE_PROFILES
 from app.web.auth import role_required
@@ -158,7 +158,9 @@ def _vote(vote_id: int) -> Vote:
 def vote(vote_id: int):
     """The vote: snapshot, live turnout per building, paper ballot entry, close, results and exports."""
     item = _vote(vote_id)
-    roll = db.session.scalars(select(VoteRoll).where(VoteRoll.vote_id == item.id, VoteRoll.developer_held.is_(False))
+    audit.record_staff(current_user, "view", "vote", item.id)
+    db.session.commit()
+    roll = db.session.scalars(select(VoteRoll).where(VoteRoll.vote_id == item.id)
                               .order_by(VoteRoll.building_id, VoteRoll.room_id)).all() if item.status == "open" else []
     paper = db.session.scalars(select(Ballot).where(Ballot.vote_id == item.id, Ballot.channel == "paper")
                                .order_by(Ballot.id)).all()
@@ -192,8 +194,6 @@ def scan(vote_id: int, scan_id: int):
     stored = db.session.get(BallotScan, scan_id) if owned else None
     if stored is None:
         abort(404)
-    from app.services import audit
-
     audit.record_staff(current_user, "view_scan", "vote", item.id, scan_id=scan_id)
     db.session.commit()
     return send_file(io.BytesIO(stored.data), mimetype=stored.mimetype, download_name=stored.filename)

@@ -9,7 +9,7 @@ from app import clock
 from app.extensions import db, kv
 from app.models import Ballot, Plan, Vote
 from app.models.vote import CHOICE_LABELS
-from app.services import ballots, binding, plans, vote_results
+from app.services import audit, ballots, binding, plans, vote_results
 from app.services.errors import DomainError, NotFound
 from app.web.resident import resident_required
 
@@ -109,5 +109,6 @@ def receipt():
             info = ballots.check_receipt(request.form.get("code", ""), account.person_id)
         except DomainError as exc:
             error = exc.message
+        audit.record("resident", account.id, "receipt_check", "vote_receipt", "", found=info is not None)
         db.session.commit()
     return render_template("plans/h5_receipt.html", info=info, error=error), (404 if error else 200)

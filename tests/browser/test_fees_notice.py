@@ -39,7 +39,7 @@ def test_notice_page_on_a_phone(page, estate_id, screenshot_dir):
     assert rows.nth(1).inner_text().split()[:4] == ["2号楼", "3", "2", "1"]
     chart = page.locator("svg.chart")
     assert chart.is_visible() and chart.bounding_box()["width"] > 200
-    assert chart.locator("rect").count() == 8  # two buildings × (track + bar) × (by household, by amount)
+    assert chart.locator("rect").count() == 2 + 8  # legend + two buildings × (track + bar) × (household, amount)
     text = page.inner_text("body")
     assert "应缴 6 户，已缴清 3 户，未缴清 3 户" in text
     assert not re.search(r"\d{3}室|业主|138\d{8}", text), "the notice names a room or a person"

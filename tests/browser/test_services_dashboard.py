@@ -62,7 +62,7 @@ def test_office_edits_price_and_reads_orders_and_directory(page, app, demo, scre
     assert "邻家便民维修部" in page.content()
     page.screenshot(path=str(screenshot_dir / "services-providers-desktop.png"), full_page=True)
     with page.expect_download() as download:
-        page.click("table.data >> text=对账单")
+        page.click("table.data tr:has-text('邻家便民维修部') a:has-text('对账单')")
     book = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
     assert book["订单明细"]["A1"].value.startswith("邻家便民维修部")
     page.set_viewport_size({"width": 390, "height": 844})

@@ -100,7 +100,7 @@ def test_scan_before_saying_what_is_wrong_keeps_the_building(ctx):
 @pytest.mark.parametrize("key,expected", [
     ("REPORT", "哪里坏了"), ("SERVICES", "哪项上门服务"), ("FEES", "物业费查询和缴费功能正在上线准备中"),
     ("VOTE", "小区方案和投票"), ("NOTICES", "通知公告"), ("PROGRESS", "进度查询"), ("HUMAN", "还没有绑定房屋"),
-    ("BIND", "房屋绑定功能正在上线准备中"), ("MY", "还没有绑定房屋"), ("repair_report", "哪里坏了"),
+    ("BIND", "个人信息处理说明"), ("MY", "还没有绑定房屋"), ("repair_report", "哪里坏了"),
     ("complaint_report", "反映什么问题"), ("service_order", "哪项上门服务"), ("contact", "还没有绑定房屋"),
     ("NO_SUCH_KEY", "我可以帮您"),
 ])

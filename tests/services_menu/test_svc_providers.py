@@ -169,3 +169,17 @@ def test_statement_command_and_auto_confirm_job(app, svc, tmp_path):
     from app.jobs import JOBS
 
     assert any(job.id == "services.auto_confirm" for job in JOBS)
+
+
+def test_providers_as_rows_of_the_ticket_ledgers_red_black_list(ctx, svc):
+    pytest.importorskip("app.services.tickets_stats")
+    for index in range(2):
+        _done(svc, f"g{index}", when=AT + timedelta(hours=index), rating=4 + index)
+    _done(svc, "m", worker=svc.worker_b, when=AT + timedelta(hours=3), rating=1)
+    with clock.frozen_at(NOW):  # booked but not yet due: not counted against anyone
+        orders.place_order("o-zhang", svc.drain, AT + timedelta(days=3), client_key="future")
+    with clock.frozen_at(AT + timedelta(days=1)):
+        rows = {row.name: row for row in providers.board_rows(_user(svc.office))}
+    good, bad = rows["邻家便民维修部"], rows["老刘开锁"]
+    assert (good.total, good.on_time, good.rated, good.satisfied, good.verdict) == (2, 2, 2, 2, "红榜")
+    assert (bad.total, bad.unsatisfied, bad.reopened, bad.verdict) == (1, 1, 1, "黑榜")
