@@ -6,6 +6,9 @@ import os
 
 import click
 
+# A fixed 43-character EncodingAESKey for the demo only (a real account's key comes from WECHAT_AES_KEY).
+DEMO_AES_KEY = "bGlubGktZGVtby1hZXMta2V5LTMyLWJ5dGVzLWxvbmc"
+
 
 @click.command("demo", help="写入演示数据（幸福里小区等），并启动后台、离线微信和聊天模拟器。")
 @click.option("--seed-only", is_flag=True, help="只写入演示数据，不启动服务")
@@ -20,6 +23,9 @@ def demo_command(seed_only: bool, host: str, port: int, fake_wechat_port: int) -
     from app.services.demo import seed_demo
 
     overrides = {"LINLI_DEMO": True, "PUBLIC_BASE_URL": f"http://{host}:{port}"}
+    if not os.environ.get("WECHAT_AES_KEY"):
+        # Safe mode, as a real account should run: the simulator then encrypts every message like WeChat does.
+        overrides["WECHAT_AES_KEY"] = DEMO_AES_KEY
     fake_url = None
     if not seed_only:
         fake_url = _start_fake_wechat(host, fake_wechat_port)
@@ -33,7 +39,7 @@ def demo_command(seed_only: bool, host: str, port: int, fake_wechat_port: int) -
     click.echo("演示数据已写入：" + "、".join(info.estates))
     click.echo("登录账号（密码均为 %s）：" % info.logins[0][2])
     for label, username, _password in info.logins:
-        click.echo(f"  {label:<20} {username}")
+        click.echo(f"  {username:<8} {label}")
     if seed_only:
         return
     base = f"http://{host}:{port}"
@@ -42,8 +48,18 @@ def demo_command(seed_only: bool, host: str, port: int, fake_wechat_port: int) -
         click.echo(f"聊天模拟器：{base}/dev/simulator")
     if fake_url:
         click.echo(f"离线微信接口：{fake_url}")
-    click.echo("按 Ctrl+C 停止。")
+    _start_scheduler(app)
+    click.echo("定时任务（消息发送、提醒等）已在后台运行。按 Ctrl+C 停止。")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def _start_scheduler(app) -> None:
+    """Run the scheduled jobs in a thread of the demo process (production runs `linli jobs` separately)."""
+    import threading
+
+    from app.jobs.runner import run_forever
+
+    threading.Thread(target=run_forever, args=(app,), name="linli-jobs", daemon=True).start()
 
 
 def _start_fake_wechat(host: str, port: int) -> str | None:

@@ -39,8 +39,6 @@ def _rooms(openid: str) -> tuple[list[Room], bool]:
 
 def start(turn: Turn) -> TextReply:
     """Pick the fee question from the words and answer it for the resident's own rooms."""
-    from app.services.billing import yuan  # noqa: F401  (imported here: handlers load before services are needed)
-
     text = turn.text
     rooms, tenant_only = _rooms(turn.inbound.openid)
     if FIGURES.search(text):
@@ -88,7 +86,7 @@ def _how(turn: Turn) -> str:
 
 
 def _standard(rooms: list[Room]) -> str:
-    from app.services.billing import bill_amount, period_containing
+    from app.services.billing import bill_amount, period_containing, yuan
     from app.services.errors import DomainError
 
     lines = []
@@ -101,8 +99,6 @@ def _standard(rooms: list[Room]) -> str:
             lines.append(f"{room.estate.name}还没有定收费标准。")
             continue
         try:
-            from app.services.billing import yuan
-
             each = f"，您家{room.area}㎡，每期 {yuan(bill_amount(schedule, room.area))} 元" \
                 if schedule.basis == "per_area" else f"，每期 {yuan(bill_amount(schedule, room.area))} 元"
         except DomainError:

@@ -1,152 +1,239 @@
-"""Paid home services (菜单式服务): which service, the home address, when — then say booking is not live yet.
-
-Orders belong to a later issue: the dialogue collects what an order needs and then says plainly that nothing was
-booked, so nobody waits for a worker who is not coming.
-"""
+"""Paid home services (菜单式服务) in chat: price → book → time → confirm → order number; resident commands
+(取消订单, 改时间, 同意改时间, 评价, 我的订单) and provider short commands (接/拒/完成/改 FW-…)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+import uuid
+from datetime import datetime, time, timedelta
 
 from app import clock
-from app.handlers import places, texts
+from app.extensions import db
+from app.handlers import texts
+from app.handlers.commands import register_command
+from app.handlers.context import bound_rooms
 from app.handlers.messages import TextReply
 from app.handlers.registry import Turn, register
+from app.models import CatalogItem, Estate
 from app.nlp.slots import extract_service
-from app.nlp.text import clean
+from app.nlp.text import clean, digits
 from app.nlp.when import extract_when
+from app.services import catalogue, orders
+from app.services.errors import DomainError
 
-SERVICE_LABELS = {
-    "unlock": "开锁换锁", "drain": "疏通下水", "plumbing": "水暖维修", "appliance": "家电维修",
-    "electrical": "电路维修", "housekeeping": "家政保洁",
-}
-SERVICE_ORDER = tuple(SERVICE_LABELS)
-_PRICE = re.compile(r"多少钱|价格|价钱|收费|怎么收|价目|贵不贵|费用")
+_PRICE = re.compile(r"多少钱|价格|价钱|收费|怎么收|价目|贵不贵|费用|价目表")
 _ANY_TIME = re.compile(r"随时|都行|都可以|尽快|越快越好|马上|现在|赶紧|啥时候都|什么时候都|尽早")
-_WEEKDAYS = "一二三四五六日"
+_NUMBER = r"(FW-?\d{8}-?\d{4})"
+SLOT_CHOICES = 6
+NEED_BINDING = "预约上门服务要先绑定房屋，师傅才知道上门地址，也防止别人冒名下单。发送“绑定”开始。"
+
+
+def _number(raw: str) -> str:
+    """'fw202611230001' / 'FW-20261123-0001' → 'FW-20261123-0001'."""
+    plain = raw.upper().replace("-", "")
+    return f"{plain[:2]}-{plain[2:10]}-{plain[10:]}"
+
+
+def _estate(turn: Turn) -> Estate | None:
+    room = turn.resident.room
+    return room.estate if room is not None else turn.resident.estate
 
 
 def start(turn: Turn) -> TextReply:
-    """A new request for a home service (or a question about its price)."""
-    conversation = turn.conversation
-    understood = turn.understanding.slots
-    service = understood.get("service") or extract_service(clean(turn.text))
+    """A request for a home service or a question about its price."""
+    conversation, understood = turn.conversation, turn.understanding.slots
+    code = understood.get("service") or extract_service(clean(turn.text))
+    estate = _estate(turn)
+    rooms = bound_rooms(turn.inbound.openid)
     if _PRICE.search(turn.text):
-        name = SERVICE_LABELS.get(service, "上门服务")
-        return TextReply(texts.preparing("上门服务预约", turn.resident, f"{name}的价目表还在整理，暂时查不到价格。"))
+        text, item = catalogue.price_answer(estate, code)
+        if item is None or not rooms:
+            extra = "\n" + NEED_BINDING if item is not None else ""
+            return TextReply(text.replace("需要预约吗？回复 1 预约，回复 2 不用了。", "") + extra)
+        conversation.start("order_service", text=turn.text)
+        conversation.slots.update(item=item.id, key=uuid.uuid4().hex)
+        conversation.goto("offer")
+        return TextReply(text)
+    if not rooms:
+        return TextReply(NEED_BINDING + "\n" + texts.contact_text(turn.resident, "急需的话请联系："))
     media = conversation.media if conversation.flow == "order_service" else []
-    conversation.start("order_service", "service", text=turn.text)
+    conversation.start("order_service", text=turn.text)
     conversation.media = media
     slots = conversation.slots
-    if service:
-        slots["service"] = service
-    for name in ("building", "unit", "room"):
-        if understood.get(name):
-            slots[name] = understood[name]
+    slots.update(key=uuid.uuid4().hex, note=turn.text[:200])
+    item = catalogue.find_item(rooms[0].estate, code) if code else None
+    if item is not None:
+        slots["item"] = item.id
     if understood.get("when"):
-        slots["when"] = understood["when"].isoformat()
-    places.prefill(turn, slots, with_room=True)
+        slots["asked_when"] = understood["when"].isoformat()
     return _next(turn)
+
+
+def _item(turn: Turn) -> CatalogItem | None:
+    item_id = turn.conversation.slots.get("item")
+    return db.session.get(CatalogItem, item_id) if item_id else None
 
 
 def _next(turn: Turn) -> TextReply:
     conversation, slots = turn.conversation, turn.conversation.slots
-    if not slots.get("service"):
+    rooms = bound_rooms(turn.inbound.openid)
+    item = _item(turn)
+    if item is None:
+        items = catalogue.items_for_estate(rooms[0].estate)
+        if not items:
+            conversation.end()
+            return TextReply(f"{rooms[0].estate.name}暂未开通上门服务。" + texts.contact_text(turn.resident, ""))
+        slots["items"] = [i.id for i in items]
         conversation.goto("service")
-        options = " ".join(f"{i} {SERVICE_LABELS[code]}" for i, code in enumerate(SERVICE_ORDER, 1))
-        return TextReply(f"请问需要哪项上门服务？回复数字：{options}")
-    if not slots.get("building") or not slots.get("room"):
-        conversation.goto("address")
-        return TextReply("请问您家的地址？（例如：3号楼2单元501）")
+        lines = "\n".join(f"{n} {i.name} {catalogue.yuan(i.price_fen)}元/{i.unit}" for n, i in enumerate(items, 1))
+        return TextReply(f"请问需要哪项上门服务？回复数字：\n{lines}")
+    if "room" not in slots:
+        if len(rooms) > 1:
+            slots["rooms"] = [r.id for r in rooms]
+            conversation.goto("room")
+            lines = " ".join(f"{n} {r.label}" for n, r in enumerate(rooms, 1))
+            return TextReply(f"到哪一户上门？回复数字：{lines}")
+        slots["room"] = rooms[0].id
     if not slots.get("when"):
-        conversation.goto("when")
-        return TextReply("您希望师傅什么时候上门？（例如：明天下午三点；不挑时间就回复“尽快”）")
+        asked = slots.pop("asked_when", None)
+        if asked:
+            problem = _take_time(turn, datetime.fromisoformat(asked))
+            if problem is None:
+                return _next(turn)
+            return _offer_times(turn, problem)
+        return _offer_times(turn)
     conversation.goto("confirm")
-    media = f"\n附件：{len(conversation.media)}个（照片/语音）" if conversation.media else ""
-    return TextReply(f"请确认上门服务：\n服务：{SERVICE_LABELS[slots['service']]}\n地址：{places.label(slots)}\n"
-                     f"时间：{_when_text(slots['when'])}{media}\n回复 1 确认，2 修改；回复“取消”不约了。")
+    room = next(r for r in rooms if r.id == slots["room"])
+    return TextReply(f"请确认预约：\n{catalogue.price_text(item)}\n地址：{room.estate.name}{room.label}\n"
+                     f"时间：{orders.when_text(datetime.fromisoformat(slots['when']))}\n"
+                     "师傅完工后付款。回复 1 确认预约，2 换个时间；回复“取消”不约了。")
+
+
+def _offer_times(turn: Turn, lead: str = "", day=None) -> TextReply:
+    """Ask for a time, offering the next free slots (of one day when the resident named only a date)."""
+    item = _item(turn)
+    free = catalogue.free_slots(item, days=7 if day else catalogue.SLOT_DAYS)
+    if day is not None:
+        free = [s for s in free if s.date() == day] or free
+    free = free[:SLOT_CHOICES]
+    turn.conversation.slots["choices"] = [s.isoformat() for s in free]
+    turn.conversation.goto("when")
+    if not free:
+        return TextReply((lead + "\n" if lead else "") + "最近几天都约满了，请说一个更晚的时间（例如：下周一上午9点）。")
+    lines = "\n".join(f"{n} {orders.when_text(s)}" for n, s in enumerate(free, 1))
+    return TextReply((lead + "\n" if lead else "") + f"请问什么时候上门？回复数字，或直接说时间"
+                     f"（服务时间 {item.opens}-{item.closes}）：\n{lines}")
+
+
+def _take_time(turn: Turn, moment: datetime) -> str | None:
+    """Keep the time if the service takes bookings then; else the reason (past, outside hours, full)."""
+    item = _item(turn)
+    try:
+        moment = orders.check_time(item, moment)
+    except DomainError as error:
+        return error.message
+    taken = catalogue._taken(item, moment - timedelta(seconds=1), 1).get(moment, 0)
+    if taken >= max(1, len(item.providers)):
+        return "这个时间已经约满了。"
+    turn.conversation.slots["when"] = moment.isoformat()
+    return None
 
 
 def resume(turn: Turn) -> TextReply | None:
-    """Take the answer to the pending question; None when the message is not an answer."""
+    """The answer to the pending question; None when the message is not one."""
     conversation, slots, text = turn.conversation, turn.conversation.slots, turn.text
+    answer = clean(text)
     step = conversation.step
+    if step == "offer":
+        if answer in texts.YES or answer in {"预约", "约", "要", "需要"}:
+            slots.setdefault("note", "")
+            return _next(turn)
+        if answer in texts.NO or answer in {"不用", "不用了", "不要"}:
+            conversation.end()
+            return TextReply("好的。需要时发“预约上门服务”就行。")
+        return None
     if step == "service":
-        index = texts.choice_index(text, len(SERVICE_ORDER))
-        service = SERVICE_ORDER[index] if index is not None else extract_service(clean(text))
-        if not service:
-            return None
-        slots["service"] = service
+        items = slots.get("items", [])
+        index = texts.choice_index(text, len(items))
+        if index is None:
+            code = extract_service(answer)
+            found = next((i for i in items if db.session.get(CatalogItem, i).code == code), None) if code else None
+            if found is None:
+                return None
+            slots["item"] = found
+        else:
+            slots["item"] = items[index]
         return _next(turn)
-    if step == "address":
-        found = places.place_from(text, bare="room" if slots.get("building") else "building")
-        if not found.get("building") and not (found.get("room") and slots.get("building")):
+    if step == "room":
+        index = texts.choice_index(text, len(slots.get("rooms", [])))
+        if index is None:
             return None
-        if found.get("building"):
-            problem = places.unknown_building(turn, found["building"])
-            if problem:
-                return TextReply(problem)
-            for name in ("building", "unit", "room"):
-                slots.pop(name, None)
-        slots.update(found)
-        if not slots.get("room"):
-            return TextReply(f"{places.label(slots)}的哪一户？请告诉我门牌号（例如：501）。")
+        slots["room"] = slots["rooms"][index]
         return _next(turn)
     if step == "when":
-        if _ANY_TIME.search(text):
-            slots["when"] = "soon"
-            return _next(turn)
-        moment = _when(text)
+        return _answer_time(turn, text)
+    if step == "confirm":
+        if answer in texts.YES:
+            return _place(turn)
+        if answer in texts.NO:
+            slots.pop("when", None)
+            return _offer_times(turn)
+        moment = extract_when(answer, clock.now(), loose=True)
+        return _answer_time(turn, text) if moment is not None else None
+    if step == "move":
+        return _answer_time(turn, text)
+    return None
+
+
+def _answer_time(turn: Turn, text: str) -> TextReply | None:
+    slots, answer = turn.conversation.slots, clean(text)
+    choices = slots.get("choices", [])
+    index = texts.choice_index(text, len(choices))
+    if index is not None:
+        moment = datetime.fromisoformat(choices[index])
+    elif _ANY_TIME.search(text) and choices:
+        moment = datetime.fromisoformat(choices[0])
+    else:
+        moment = extract_when(digits(answer), clock.now(), loose=True)
         if moment is None:
             return None
-        slots["when"] = moment.isoformat()
-        return _next(turn)
-    if step == "confirm":
-        answer = clean(text)
-        if answer in texts.YES:
-            return _finish(turn)
-        if answer in texts.NO:
-            for name in ("building", "unit", "room", "when"):
-                slots.pop(name, None)
-            return _next(turn)
-        corrected = places.place_from(text)
-        moment = _when(text)
-        if corrected.get("building") and corrected.get("room"):  # "地址不对，是4号楼101"
-            for name in ("building", "unit", "room"):
-                slots.pop(name, None)
-            slots.update(corrected)
-            return _next(turn)
-        if moment is not None:  # "改到后天上午"
-            slots["when"] = moment.isoformat()
-            return _next(turn)
-        return None
-    return None
+        if moment.time() == time(0) and not re.search(r"零点|0点|凌晨|半夜", answer):
+            return _offer_times(turn, f"{orders.when_text(moment)[:-6]}几点呢？", day=moment.date())
+    if turn.conversation.step == "move":
+        return _move(turn, moment)
+    problem = _take_time(turn, moment)
+    if problem:
+        return _offer_times(turn, problem)
+    return _next(turn)
+
+
+def _place(turn: Turn) -> TextReply:
+    slots, conversation = turn.conversation.slots, turn.conversation
+    photo = next((m["media_id"] for m in conversation.media if m.get("kind") == "image"), None)
+    try:
+        order, _ = orders.place_order(turn.inbound.openid, slots["item"], datetime.fromisoformat(slots["when"]),
+                                      client_key=f"chat:{slots['key']}", room_id=slots["room"],
+                                      note=slots.get("note", ""), photo_media_id=photo)
+    except DomainError as error:
+        db.session.rollback()
+        slots.pop("when", None)
+        return _offer_times(turn, error.message)
+    conversation.end()
+    return TextReply(f"预约成功！订单号 {order.number}\n{order.item_name} {catalogue.yuan(order.price_fen)}元/"
+                     f"{order.item_unit}，{orders.when_text(order.scheduled_at)}上门。师傅接单后会通知您。\n"
+                     f"不约了回复“取消订单”，改时间回复“改时间”。")
 
 
 def ask(turn: Turn) -> TextReply:
     """Repeat the pending question."""
+    step = turn.conversation.step
+    if step == "offer":
+        return TextReply(catalogue.price_answer(_estate(turn), _item(turn).code)[0])
+    if step in ("when", "move"):
+        return _offer_times(turn)
     return _next(turn)
 
 
-def _when(text: str) -> datetime | None:
-    # An answer to "when?" is an appointment whatever the classifier thinks of it ("下午" alone counts).
-    return extract_when(clean(text), clock.now(), loose=True)
-
-
-def _when_text(value: str) -> str:
-    if value == "soon":
-        return "尽快"
-    moment = datetime.fromisoformat(value)
-    text = f"{moment.month}月{moment.day}日（周{_WEEKDAYS[moment.weekday()]}）"
-    return text + (f" {moment:%H:%M}" if (moment.hour, moment.minute) != (0, 0) else "")
-
-
-def _finish(turn: Turn) -> TextReply:
-    turn.conversation.end()
-    lead = ("上门服务预约功能正在上线准备中，这次预约还不能登记，不会有师傅因此上门。"
-            "功能上线后就可以在这里预约了。")
-    return TextReply(lead + "\n" + texts.contact_text(turn.resident, "急需的话请联系："))
-
-
 register("order_service", start, resume, ask)
+
+from app.handlers import service_commands  # noqa: E402,F401  (registers the short commands)

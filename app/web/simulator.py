@@ -23,8 +23,14 @@ MENU_FILE = Path(__file__).resolve().parent.parent / "wechat" / "menu.json"
 ACTIONS = {"text", "voice", "image", "location", "click", "scan", "subscribe", "unsubscribe"}
 
 
+# Demo mode without a configured EncodingAESKey still runs in safe mode, as a real account would.
+DEMO_AES_KEY = "TGlubGkgZGVtbyBrZXk6IG5vdCBmb3IgcmVhbCB1c2U"  # "Linli demo key: not for real use"
+
+
 def init_app(app) -> None:
     """Register the simulator only in demo or test mode: it can impersonate any resident."""
+    if app.config.get("LINLI_DEMO") and not app.config.get("WECHAT_AES_KEY"):
+        app.config["WECHAT_AES_KEY"] = DEMO_AES_KEY
     if app.config.get("LINLI_DEMO") or app.config.get("TESTING"):
         app.register_blueprint(bp)
 

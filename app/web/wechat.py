@@ -70,6 +70,8 @@ def receive():
             raise BadMessage("encrypt_type=aes without <Encrypt>")
         data = xml_to_dict(crypto.decrypt(data["Encrypt"], args.get("msg_signature"), timestamp, nonce))
     parsed = to_inbound(data, clock.now())
+    if args.get("openid") and args["openid"] != parsed.from_user:
+        raise BadMessage("query openid does not match FromUserName")
     try:
         xml = _handle_once(parsed)
     except Exception:

@@ -52,13 +52,18 @@ def xml_to_dict(body: bytes | str) -> dict:
         raise BadMessage("malformed XML") from None
     if root.tag != "xml":
         raise BadMessage("root element is not <xml>")
-    return _element_to_dict(root)
+    return _element_to_dict(root, 0)
 
 
-def _element_to_dict(element: Element) -> dict:
+MAX_DEPTH = 6  # WeChat's deepest push (subscribe_msg_* lists) is 3 levels; deeper is hostile
+
+
+def _element_to_dict(element: Element, depth: int) -> dict:
+    if depth > MAX_DEPTH:
+        raise BadMessage("XML nested too deeply")
     result: dict = {}
     for child in element:
-        value = _element_to_dict(child) if len(child) else (child.text or "")
+        value = _element_to_dict(child, depth + 1) if len(child) else (child.text or "")
         if child.tag in result:  # repeated elements (e.g. <List>) become lists
             previous = result[child.tag]
             result[child.tag] = (previous if isinstance(previous, list) else [previous]) + [value]

@@ -136,3 +136,18 @@ def test_oversized_body_is_413(wx, wx_app, no_handler):
 def test_missing_query_parameters_are_refused(wx, no_handler):
     _assert_refused(wx.client.post("/wechat", data=GOOD.encode(), content_type="text/xml"), 403)
     _assert_refused(wx.client.get("/wechat"), 403)
+
+
+def test_deeply_nested_xml_is_400(wx, no_handler):
+    deep = "<xml>" + "<a>" * 50000 + "</a>" * 50000 + "</xml>"
+    for mode in ("plaintext", "safe"):
+        query, body = wxpeer.push(deep, mode=mode)
+        _assert_refused(_post(wx, query, body), 400)
+    assert no_handler == []
+
+
+def test_query_openid_must_match_the_sender(wx, no_handler):
+    query, body = wxpeer.push(GOOD, mode="safe", openid="o_someone_else")
+    _assert_refused(_post(wx, query, body), 400)
+    query, body = wxpeer.push(GOOD, mode="safe", openid="o_h")
+    assert _post(wx, query, body).status_code == 200

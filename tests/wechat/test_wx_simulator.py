@@ -30,8 +30,13 @@ def echo(monkeypatch):
 
 
 def test_simulator_sends_through_the_real_webhook(wx_app, fake, echo, ctx):
+    from factories import make_building, make_estate
+
+    make_building(make_estate(name="幸福小区"), "3")
+    db.session.commit()
     client = wx_app.test_client()
-    assert "邻里服务号" in client.get("/dev/simulator/").get_data(as_text=True)
+    page = client.get("/dev/simulator/").get_data(as_text=True)
+    assert "邻里服务号" in page and "幸福小区 3号楼" in page and "报事报修" in page
     reply = client.post("/dev/simulator/send", json={"openid": "o_sim_1", "action": "text", "text": "楼道灯坏了"})
     assert reply.get_json() == {"status": 200, "safe_mode": True,
                                 "reply": {"type": "text", "text": "收到text：楼道灯坏了"}}
