@@ -59,6 +59,7 @@ def from_environment(instance_path: str) -> dict:
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "WECHAT_PARAMETRIC_QR": _flag("WECHAT_PARAMETRIC_QR"),  # a real account: building QR sheets use WeChat codes
         "TICKET_PHOTO_MAX": int(_env("TICKET_PHOTO_MAX", str(5 * 1024 * 1024))),  # bytes per uploaded ticket photo
+        "TICKET_UPLOAD_DIR": _env("TICKET_UPLOAD_DIR"),  # where ticket photos go (default: instance/uploads/tickets)
         "LINLI_DEMO": _flag("LINLI_DEMO"),
         "LINLI_NLP_PRELOAD": _flag("LINLI_NLP_PRELOAD", True),
         "LINLI_OFFICE_INFO": _env("LINLI_OFFICE_INFO", ""),  # office address/hours shown to unbound residents

@@ -1,8 +1,10 @@
-"""Vote benchmarks: tally() of 20,000 rooms beside a plain-sum floor; 1,000 owners' ballots cast by 2 processes
-at once on PostgreSQL through the service layer (ballots.cast) — exactly 1,000 ballots must result.
+"""Vote benchmarks: tally() of 20,000 rooms beside a plain-sum floor; 1,000 owners, each with two co-owner accounts,
+voting from 2 processes at once on PostgreSQL — through ballots.cast() and through the signed webhook (the chat
+dialogue) — exactly 1,000 ballots must result, none lost, none doubled.
 
-    .venv/bin/python benchmarks/vote_bench.py [--rooms 20000] [--owners 1000]
-        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/linli_votes_bench] [--skip-db]
+    .venv/bin/python benchmarks/vote_bench.py [--rooms 20000] [--owners 1000] [--via service|webhook|both]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/linli_votes_bench]
+        [--redis-url redis://127.0.0.1:6379/15] [--skip-db]
 """
 
 from __future__ import annotations
@@ -73,11 +75,19 @@ def bench_tally(n: int) -> None:
     print(f"  tally(major, follow_majority)   {t_major * 1000:8.1f} ms")
 
 
-def _app(url: str):
+TOKEN = "bench-token"
+
+
+def _app(url: str, redis_url: str | None = None):
+    import logging
+
     from app import create_app
 
+    logging.disable(logging.INFO)  # one log line per chat message would drown the figures
+
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "LINLI_NLP_PRELOAD": False,
-                       "SECRET_KEY": "bench", "REDIS_URL": None})
+                       "SECRET_KEY": "bench", "REDIS_URL": redis_url, "REDIS_PREFIX": "linli-bench:",
+                       "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": None, "WTF_CSRF_ENABLED": False})
 
 
 def _ensure_database(url: str) -> None:
@@ -92,7 +102,7 @@ def _ensure_database(url: str) -> None:
     admin.dispose()
 
 
-def setup_vote(url: str, owners: int) -> int:
+def setup_vote(url: str, redis_url: str | None, owners: int) -> int:
     """A fresh schema, one estate of `owners` single-room owners each bound to an account, and an open vote."""
     from app import clock
     from app.extensions import db
@@ -100,8 +110,11 @@ def setup_vote(url: str, owners: int) -> int:
                             RoomBinding, StaffUser, Street, Unit)
     from app.services import ballots, plans
 
-    app = _app(url)
+    app = _app(url, redis_url)
     with app.app_context():
+        from app.extensions import kv
+
+        kv().clear()  # earlier runs' webhook dedupe entries and conversations (bench prefix only)
         db.drop_all()
         db.create_all()
         street = Street(name="基准街道")
@@ -123,10 +136,12 @@ def setup_vote(url: str, owners: int) -> int:
             db.session.add_all([person, room])
             db.session.flush()
             db.session.add(Ownership(room_id=room.id, person_id=person.id))
-            account = ResidentAccount(openid=f"bench-{i}", person_id=person.id)
-            db.session.add(account)
-            db.session.flush()
-            db.session.add(RoomBinding(account_id=account.id, room_id=room.id, relation="owner", status="bound"))
+            for side in ("a", "b"):  # two co-owners' phones, both bound as owner: one vote between them
+                account = ResidentAccount(openid=f"bench-{side}-{i}", person_id=person.id)
+                db.session.add(account)
+                db.session.flush()
+                db.session.add(RoomBinding(account_id=account.id, room_id=room.id, relation="owner",
+                                           status="bound"))
         db.session.commit()
         plan = plans.create_plan(staff, estate.id, title="基准方案", body="正文")
         plans.publish(staff, plan.id)
@@ -137,35 +152,78 @@ def setup_vote(url: str, owners: int) -> int:
         return vote.id
 
 
-def _caster(url: str, vote_id: int, order: list[int], start, out) -> None:
+def _caster(url: str, redis_url: str | None, vote_id: int, side: str, order: list[int], start, out) -> None:
+    """Service layer: each owner's ballot through ballots.cast from this side's account."""
     from app.services import ballots
     from app.services.errors import DomainError
 
-    app = _app(url)
+    app = _app(url, redis_url)
     ok = refused = 0
     with app.app_context():
         start.wait()
         for i in order:
             try:
-                ballots.cast(f"bench-{i}", vote_id, "agree", channel="chat")
+                ballots.cast(f"bench-{side}-{i}", vote_id, "agree", channel="chat")
                 ok += 1
             except DomainError:
                 refused += 1
     out.put((ok, refused))
 
 
-def bench_concurrent(url: str, owners: int) -> None:
+def _push(client, openid: str, text: str, msg_id: int) -> str:
+    """POST one signed plaintext text message to the webhook, as WeChat does; returns the reply XML."""
+    import hashlib
+
+    ts, nonce = str(int(time.time())), "20261122"
+    sig = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
+    xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+           f"<CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+           f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+    response = client.post(f"/wechat?signature={sig}&timestamp={ts}&nonce={nonce}", data=xml.encode(),
+                           content_type="text/xml")
+    return response.get_data(as_text=True)
+
+
+def _chatter(url: str, redis_url: str | None, vote_id: int, side: str, order: list[int], start, out) -> None:
+    """Webhook: each owner's whole dialogue (投票 → 1 同意 → 1 确认) from this side's account."""
+    app = _app(url, redis_url)
+    client = app.test_client()
+    from app.nlp import understand
+
+    understand("投票")  # load the language model before the start signal
+    ok = refused = other = 0
+    base = (1 if side == "a" else 2) * 10**9
+    start.wait()
+    for i in order:
+        reply = ""
+        for step, text in enumerate(("投票", "1", "1")):
+            reply = _push(client, f"bench-{side}-{i}", text, base + i * 10 + step)
+            if "已经投过票" in reply:
+                break
+        if "投票成功" in reply:
+            ok += 1
+        elif "已经投过票" in reply:
+            refused += 1
+        else:
+            other += 1
+    out.put((ok, refused, other))
+
+
+def bench_concurrent(url: str, redis_url: str | None, owners: int, via: str) -> None:
+    """Two processes at once, one per co-owner's account, every owner's ballot from both; count what was stored."""
     from sqlalchemy import create_engine, text
 
     _ensure_database(url)
-    vote_id = setup_vote(url, owners)
+    vote_id = setup_vote(url, redis_url, owners)
     ctx = mp.get_context("spawn")
     start, out = ctx.Event(), ctx.Queue()
-    forward, backward = list(range(owners)), list(reversed(range(owners)))
-    procs = [ctx.Process(target=_caster, args=(url, vote_id, order, start, out)) for order in (forward, backward)]
+    target = _chatter if via == "webhook" else _caster
+    sides = (("a", list(range(owners))), ("b", list(reversed(range(owners)))))
+    procs = [ctx.Process(target=target, args=(url, redis_url, vote_id, side, order, start, out))
+             for side, order in sides]
     for proc in procs:
         proc.start()
-    time.sleep(3)  # let both processes import and connect before the start signal
+    time.sleep(8 if via == "webhook" else 3)  # let both processes import, connect and warm up first
     began = time.perf_counter()
     start.set()
     results = [out.get() for _ in procs]
@@ -175,16 +233,19 @@ def bench_concurrent(url: str, owners: int) -> None:
     engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.scalar(text("select count(*) from ballots where vote_id = :v"), {"v": vote_id})
-        owners_counted = conn.scalar(text("select count(distinct owner_key) from ballots where vote_id = :v"),
-                                     {"v": vote_id})
+        distinct = conn.scalar(text("select count(distinct owner_key) from ballots where vote_id = :v"),
+                               {"v": vote_id})
     engine.dispose()
-    accepted = sum(r[0] for r in results)
-    refused = sum(r[1] for r in results)
-    print(f"\n{owners:,} owners, 2 processes each casting every owner's ballot (opposite orders) via ballots.cast:")
-    print(f"  accepted {accepted:,}, refused as duplicate {refused:,}, in {elapsed:.2f} s "
-          f"({2 * owners / elapsed:,.0f} attempts/s)")
-    print(f"  ballots in PostgreSQL: {rows:,} rows, {owners_counted:,} distinct owners "
-          f"→ {'OK: none lost, none doubled' if rows == owners == owners_counted == accepted else 'MISMATCH'}")
+    accepted, refused = sum(r[0] for r in results), sum(r[1] for r in results)
+    unexpected = sum(r[2] for r in results) if via == "webhook" else 0
+    path = "the webhook (/wechat, signed plaintext XML, chat dialogue)" if via == "webhook" else "ballots.cast()"
+    print(f"\n{owners:,} owners × 2 co-owner accounts, 2 processes at once (opposite orders) through {path}"
+          f"{', Redis store' if redis_url else ''}:")
+    print(f"  accepted {accepted:,}, refused as already voted {refused:,}, unexpected replies {unexpected}, "
+          f"in {elapsed:.2f} s")
+    ok = rows == owners == distinct == accepted and unexpected == 0
+    print(f"  ballots in PostgreSQL: {rows:,} rows, {distinct:,} distinct owners → "
+          f"{'OK: none lost, none doubled' if ok else 'MISMATCH'}")
 
 
 def main() -> None:
@@ -192,11 +253,14 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=20000)
     parser.add_argument("--owners", type=int, default=1000)
     parser.add_argument("--database-url", default=DEFAULT_DB)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--via", choices=["service", "webhook", "both"], default="both")
     parser.add_argument("--skip-db", action="store_true")
     args = parser.parse_args()
     bench_tally(args.rooms)
     if not args.skip_db:
-        bench_concurrent(args.database_url, args.owners)
+        for via in (["service", "webhook"] if args.via == "both" else [args.via]):
+            bench_concurrent(args.database_url, args.redis_url or None, args.owners, via)
 
 
 if __name__ == "__main__":

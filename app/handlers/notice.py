@@ -1,15 +1,16 @@
-"""Announcements (outages, maintenance, events): a later issue, so Linli says plainly it is being prepared."""
+"""Announcements (outages, maintenance, events): the current notices for the resident's building(s)."""
 
 from __future__ import annotations
 
-from app.handlers import texts
 from app.handlers.messages import TextReply
 from app.handlers.registry import Turn, register
 
 
 def start(turn: Turn) -> TextReply:
-    """Say the feature is not live yet, and whom to contact meanwhile."""
-    return TextReply(texts.preparing("通知公告", turn.resident, "停水停电等消息请先留意楼栋公告栏。"))
+    """List the current notices of the buildings the resident is bound to (or say how to get them)."""
+    from app.services.tickets_chat import notices_text
+
+    return TextReply(notices_text(turn.inbound.openid))
 
 
 register("notice", start)

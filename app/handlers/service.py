@@ -7,6 +7,8 @@ import re
 import uuid
 from datetime import datetime, time, timedelta
 
+from flask import current_app
+
 from app import clock
 from app.extensions import db
 from app.handlers import texts
@@ -23,7 +25,7 @@ from app.services.errors import DomainError
 
 _PRICE = re.compile(r"多少钱|价格|价钱|收费|怎么收|价目|贵不贵|费用|价目表")
 _ANY_TIME = re.compile(r"随时|都行|都可以|尽快|越快越好|马上|现在|赶紧|啥时候都|什么时候都|尽早")
-_NUMBER = r"(FW-?\d{8}-?\d{4})"
+_NUMBER = r"([Ff][Ww]-?\d{8}-?\d{4})"
 SLOT_CHOICES = 6
 NEED_BINDING = "预约上门服务要先绑定房屋，师傅才知道上门地址，也防止别人冒名下单。发送“绑定”开始。"
 
@@ -32,6 +34,10 @@ def _number(raw: str) -> str:
     """'fw202611230001' / 'FW-20261123-0001' → 'FW-20261123-0001'."""
     plain = raw.upper().replace("-", "")
     return f"{plain[:2]}-{plain[2:10]}-{plain[10:]}"
+
+
+def _base() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
 
 
 def _estate(turn: Turn) -> Estate | None:
@@ -86,7 +92,7 @@ def _next(turn: Turn) -> TextReply:
         slots["items"] = [i.id for i in items]
         conversation.goto("service")
         lines = "\n".join(f"{n} {i.name} {catalogue.yuan(i.price_fen)}元/{i.unit}" for n, i in enumerate(items, 1))
-        return TextReply(f"请问需要哪项上门服务？回复数字：\n{lines}")
+        return TextReply(f"请问需要哪项上门服务？回复数字：\n{lines}\n价目表：{_base()}/h5/services")
     if "room" not in slots:
         if len(rooms) > 1:
             slots["rooms"] = [r.id for r in rooms]
@@ -117,7 +123,7 @@ def _offer_times(turn: Turn, lead: str = "", day=None) -> TextReply:
         free = [s for s in free if s.date() == day] or free
     free = free[:SLOT_CHOICES]
     turn.conversation.slots["choices"] = [s.isoformat() for s in free]
-    turn.conversation.goto("when")
+    turn.conversation.goto("move" if turn.conversation.step == "move" else "when")
     if not free:
         return TextReply((lead + "\n" if lead else "") + "最近几天都约满了，请说一个更晚的时间（例如：下周一上午9点）。")
     lines = "\n".join(f"{n} {orders.when_text(s)}" for n, s in enumerate(free, 1))
@@ -198,7 +204,7 @@ def _answer_time(turn: Turn, text: str) -> TextReply | None:
         if moment is None:
             return None
         if moment.time() == time(0) and not re.search(r"零点|0点|凌晨|半夜", answer):
-            return _offer_times(turn, f"{orders.when_text(moment)[:-6]}几点呢？", day=moment.date())
+            return _offer_times(turn, f"{orders.when_text(moment)[:-5]}几点呢？", day=moment.date())
     if turn.conversation.step == "move":
         return _move(turn, moment)
     problem = _take_time(turn, moment)
@@ -236,4 +242,141 @@ def ask(turn: Turn) -> TextReply:
 
 register("order_service", start, resume, ask)
 
-from app.handlers import service_commands  # noqa: E402,F401  (registers the short commands)
+
+def _open_orders(openid: str, statuses: tuple[str, ...]) -> list:
+    return [o for o in orders.resident_orders(openid) if o.status in statuses]
+
+
+def _pick(turn: Turn, raw: str | None, statuses: tuple[str, ...], verb: str):
+    """The order a resident command is about: the number given, else their only order in `statuses`;
+    a TextReply asking for the number when there are several, None when there is none."""
+    if raw:
+        return orders.resident_order(turn.inbound.openid, _number(raw))
+    found = _open_orders(turn.inbound.openid, statuses)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return None
+    numbers = "、".join(o.number for o in found[:5])
+    return TextReply(f"您有几个订单：{numbers}。请回复“{verb} 订单号”。")
+
+
+def _resident_command(action):
+    """Wrap a resident command: domain errors become the reply, and nothing is kept half-written."""
+    def command(turn: Turn, found: re.Match) -> TextReply | None:
+        try:
+            return action(turn, found)
+        except DomainError as error:
+            db.session.rollback()
+            return TextReply(error.message)
+    return command
+
+
+@_resident_command
+def _cancel(turn: Turn, found: re.Match) -> TextReply | None:
+    order = _pick(turn, found.group(1), ("ordered", "reschedule", "accepted"), "取消订单")
+    if order is None:
+        return TextReply("您没有可以取消的服务订单。")
+    if isinstance(order, TextReply):
+        return order
+    orders.cancel(turn.inbound.openid, order.number)
+    turn.conversation.end()
+    return TextReply(f"已取消 {order.number}（{order.item_name}），没有收费。")
+
+
+@_resident_command
+def _reschedule(turn: Turn, found: re.Match) -> TextReply | None:
+    order = _pick(turn, found.group(1), ("ordered", "accepted"), "改时间")
+    if order is None:
+        return TextReply("您没有可以改时间的服务订单。")
+    if isinstance(order, TextReply):
+        return order
+    conversation = turn.conversation
+    conversation.start("order_service", text=turn.text)
+    conversation.slots.update(item=order.item_id, order=order.number)
+    conversation.goto("move")
+    said = clean(found.group(2) or "")
+    if said and extract_when(digits(said), clock.now(), loose=True) is not None:
+        return _answer_time(turn, said)
+    return _offer_times(turn, f"{order.number}（{order.item_name}）现在约的是{orders.when_text(order.scheduled_at)}。")
+
+
+def _move(turn: Turn, moment: datetime) -> TextReply:
+    number = turn.conversation.slots["order"]
+    try:
+        order = orders.reschedule(turn.inbound.openid, number, moment)
+    except DomainError as error:
+        db.session.rollback()
+        return _offer_times(turn, error.message)
+    turn.conversation.end()
+    return TextReply(f"已改到{orders.when_text(order.scheduled_at)}：{order.number}，等师傅确认后通知您。")
+
+
+@_resident_command
+def _proposal(turn: Turn, found: re.Match) -> TextReply | None:
+    waiting = _open_orders(turn.inbound.openid, ("reschedule",))
+    if not waiting:
+        return None  # "不同意" may belong to another conversation
+    agree = not found.group(0).startswith(("不", "保持"))
+    order = orders.answer_proposal(turn.inbound.openid, waiting[0].number, agree)
+    if agree:
+        return TextReply(f"好的，{order.number} 改到{orders.when_text(order.scheduled_at)}，师傅会按时上门。")
+    return TextReply(f"好的，{order.number} 保持原时间{orders.when_text(order.scheduled_at)}，已告诉师傅。")
+
+
+@_resident_command
+def _rate(turn: Turn, found: re.Match) -> TextReply | None:
+    order = _pick(turn, found.group(1), ("done",), "评价")
+    if order is None:
+        return TextReply("您没有待评价的服务订单。")
+    if isinstance(order, TextReply):
+        return order
+    comment = found.group(3).strip()
+    order = orders.confirm(turn.inbound.openid, order.number, int(digits(found.group(2))), comment,
+                           complaint="投诉" in comment)
+    thanks = "谢谢您的评价！" if order.rating >= 3 else "抱歉这次没让您满意，社区会跟进。"
+    return TextReply(f"{thanks}{order.number} 已确认完工（{order.rating}分）。")
+
+
+def _my_orders(turn: Turn, found: re.Match) -> TextReply | None:
+    rows = orders.resident_orders(turn.inbound.openid)[:5]
+    if not rows:
+        return None if not bound_rooms(turn.inbound.openid) else TextReply("您还没有服务订单。")
+    lines = "\n".join(f"{o.number} {o.item_name} {orders.when_text(o.scheduled_at)} {o.status_label}" for o in rows)
+    return TextReply(f"您最近的服务订单：\n{lines}")
+
+
+def _staff(turn: Turn, found: re.Match) -> TextReply | None:
+    """Provider short commands: 接 / 拒 / 完成 / 改 FW-… (only for staff linked to this WeChat user)."""
+    from app.services import providers, staff_links
+
+    user = staff_links.staff_for_openid(turn.inbound.openid)
+    if user is None or not providers.providers_of(user):
+        return None
+    verb, number, rest = found.group(1), _number(found.group(2)), found.group(3).strip()
+    try:
+        if verb in ("接", "接单"):
+            order = orders.accept(user, number)
+            return TextReply(f"已接单 {order.number}：{order.item_name}，{orders.address(order)}，"
+                             f"{orders.when_text(order.scheduled_at)}。完工后回复“完成 {order.number}”。")
+        if verb in ("拒", "不接"):
+            order = orders.decline(user, number, rest)
+            return TextReply(f"已记录不接 {order.number}。")
+        if verb in ("完成", "完工"):
+            order = orders.complete(user, number)
+            return TextReply(f"{order.number} 已完工，已请居民确认评价。收款请在订单页登记：{orders.work_url(order)}")
+        moment = extract_when(digits(clean(rest)), clock.now(), loose=True)
+        order = orders.propose(user, number, moment)
+        return TextReply(f"已把新时间{orders.when_text(order.proposed_at)}发给居民（{order.number}），等居民回复。")
+    except DomainError as error:
+        db.session.rollback()
+        return TextReply(error.message)
+
+
+register_command(r"(接单|接|不接|拒|完成|完工|改)\s*" + _NUMBER + r"\s*(.*)", _staff)
+register_command(r"取消订单\s*" + _NUMBER + r"?", _cancel)
+register_command(r"取消\s*" + _NUMBER, _cancel)
+register_command(r"(?:改时间|改个时间|换个时间|改约)\s*" + _NUMBER + r"?\s*(.*)", _reschedule)
+register_command(r"同意改时间|同意新时间|不同意改时间|不同意|保持原时间", _proposal)
+register_command(r"评价\s*" + _NUMBER + r"?\s*([1-5一二三四五])\s*分?[，,。\s]*(.*)", _rate)
+register_command(r"我的订单|我的服务订单|查订单|服务订单", _my_orders)

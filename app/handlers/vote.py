@@ -83,7 +83,7 @@ def start(turn: Turn) -> Reply:
     estate_ids = _estate_ids(openid)
     db.session.commit()
     if not estate_ids:
-        return TextReply("查看小区方案和参加投票，需要先绑定房屋。请发送“绑定”开始。")
+        return TextReply("查看小区方案和投票需要先绑定房屋。请发送“绑定”开始。")
     if WANTS_RESULT.search(turn.text):
         closed = _latest_vote(estate_ids, ("closed",))
         if closed is not None:

@@ -39,6 +39,8 @@ class Vote(db.Model):
     closes_at: Mapped[datetime] = mapped_column(AwareDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    # Why the opening job could not open the vote (e.g. rooms without area), for staff to fix; None when fine.
+    open_problem: Mapped[str | None] = mapped_column(String(500))
     # The snapshot taken at opening: Art. 278 heads (owners) and total exclusive area.
     total_area: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     total_heads: Mapped[int | None] = mapped_column(Integer)

@@ -66,7 +66,6 @@ def open_vote(vote: Vote, now: datetime) -> Vote:
     rooms = db.session.scalars(select(Room).where(Room.estate_id == vote.estate_id).order_by(Room.id)).all()
     missing = [room.label for room in rooms if room.area is None or room.area <= 0]
     if missing or not rooms:
-        audit.record("system", "votes", "vote_open_fail", "vote", vote.id, missing_area=missing[:20])
         raise DomainError("台账中以下房屋缺少建筑面积，补齐后才能开始表决：" + "、".join(missing[:10])
                           if missing else "本小区台账中没有房屋，不能开始表决。")
     heads, area = set(), Decimal(0)
@@ -77,7 +76,7 @@ def open_vote(vote: Vote, now: datetime) -> Vote:
         heads.add(key)
         area += room.area
     vote.total_area, vote.total_heads, vote.total_rooms = area, len(heads), len(rooms)
-    vote.status, vote.opened_at = "open", now
+    vote.status, vote.opened_at, vote.open_problem = "open", now, None
     audit.record("system", "votes", "vote_open", "vote", vote.id, total_area=str(area), total_heads=len(heads),
                  total_rooms=len(rooms))
     return vote
@@ -96,8 +95,13 @@ def open_due(now: datetime) -> list[int]:
                 open_vote(vote, now)
                 opened.append(vote_id)
             db.session.commit()
-        except DomainError:
+        except DomainError as exc:
             db.session.rollback()
+            vote = db.session.get(Vote, vote_id)
+            if vote.open_problem != exc.message[:500]:  # keep the reason for staff; audit it once
+                vote.open_problem = exc.message[:500]
+                audit.record("system", "votes", "vote_open_fail", "vote", vote.id, problem=vote.open_problem)
+            db.session.commit()
     return opened
 
 

@@ -4,8 +4,8 @@ to the street office (六有, coverage, collection rate, tickets closed on time)
 
 from __future__ import annotations
 
+import hashlib
 import io
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -42,14 +42,17 @@ def receipt_dir() -> Path:
 
 
 def _store_receipt(data: bytes) -> str:
-    """Keep an uploaded receipt or photo (JPEG, PNG or PDF, checked by content, ≤ 5 MB) under a random name."""
+    """Keep an uploaded receipt or photo (JPEG, PNG or PDF, checked by content, ≤ 5 MB), named by its content hash:
+    unguessable, and the same file uploaded twice is stored once."""
     if len(data) > MAX_RECEIPT:
         raise DomainError("凭证文件不能超过5MB。")
     suffix = next((ext for magic, ext in RECEIPT_TYPES.items() if data.startswith(magic)), None)
     if suffix is None:
         raise DomainError("凭证只支持 JPG、PNG 图片或 PDF 文件。")
-    name = uuid.uuid4().hex + suffix
-    (receipt_dir() / name).write_bytes(data)
+    name = hashlib.sha256(data).hexdigest()[:40] + suffix
+    target = receipt_dir() / name
+    if not target.exists():
+        target.write_bytes(data)
     return name
 
 

@@ -49,7 +49,7 @@ def bound_room_ids(account: ResidentAccount) -> list[int]:
         RoomBinding.account_id == account.id, RoomBinding.status == "bound").order_by(RoomBinding.id)))
 
 
-def _check_time(item: CatalogItem, moment: datetime | None) -> datetime:
+def check_time(item: CatalogItem, moment: datetime | None) -> datetime:
     if moment is None:
         raise DomainError("请选择上门时间。")
     moment = clock.localize(moment)
@@ -84,7 +84,7 @@ def place_order(openid: str, item_id: int, scheduled_at: datetime | None, *, cli
     room = db.session.get(Room, room_id)
     if item not in catalogue.items_for_estate(room.estate):
         raise DomainError("这项服务不在您小区的服务目录里。")
-    moment = _check_time(item, scheduled_at)
+    moment = check_time(item, scheduled_at)
     busy = catalogue._taken(item, moment - timedelta(seconds=1), 1).get(moment, 0)
     if busy >= max(1, len(item.providers)):
         raise DomainError("这个时间已经约满了，请换一个时间。")
@@ -238,7 +238,7 @@ def propose(user: StaffUser, number: str, when: datetime | None) -> Order:
     """The provider offers another time; the resident agrees (→ accepted) or not (→ open again)."""
     order = order_by_number(number)
     provider = provider_for(user, order)
-    moment = _check_time(order.item, when)
+    moment = check_time(order.item, when)
     before = order.status
     if not _claim(order, ("ordered", "accepted"), {"status": "reschedule", "proposed_at": moment,
                                                     "provider_id": provider.id, "worker_id": user.id},
@@ -276,7 +276,7 @@ def answer_proposal(openid: str, number: str, agree: bool) -> Order:
 def reschedule(openid: str, number: str, when: datetime | None) -> Order:
     """The resident moves the time; an accepted order goes back to its provider to accept again."""
     order = resident_order(openid, number)
-    moment = _check_time(order.item, when)
+    moment = check_time(order.item, when)
     before = order.status
     if not _claim(order, ("ordered", "accepted"), {"status": "ordered", "scheduled_at": moment,
                                                     "accepted_at": None}):

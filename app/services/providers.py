@@ -36,9 +36,7 @@ def providers_of(user: StaffUser) -> list[Provider]:
 
 def visible_providers(user: StaffUser) -> list[Provider]:
     """Providers registered in a street the office user reaches (for the directory and catalogue forms)."""
-    street_ids = {db.session.scalar(select(Community.street_id).where(Community.id == e.community_id))
-                  for e in db.session.scalars(scope.visible_estates(user))}
-    return list(db.session.scalars(select(Provider).where(Provider.street_id.in_(street_ids or {-1}))
+    return list(db.session.scalars(select(Provider).where(Provider.street_id.in_(street_ids(user) or {-1}))
                                    .order_by(Provider.name)))
 
 
@@ -141,6 +139,45 @@ def directory(user: StaffUser) -> list[ProviderRecord]:
     rank = {"black": 0, "normal": 1, "red": 2}
     return sorted((record_for(p) for p in visible_providers(user)),
                   key=lambda r: (rank[r.standing], r.provider.name))
+
+
+def street_ids(user: StaffUser) -> set[int]:
+    """Streets of the estates the office user reaches."""
+    return {db.session.scalar(select(Community.street_id).where(Community.id == e.community_id))
+            for e in db.session.scalars(scope.visible_estates(user))}
+
+
+def save_provider(user: StaffUser, *, name: str, kind: str, phone: str, street_id: int | None,
+                  usernames: str, provider: Provider | None = None) -> Provider:
+    """Add (or edit) a provider in one of the user's streets and link its staff accounts (role provider)."""
+    from app.models.service import PROVIDER_KINDS
+
+    name, phone = (name or "").strip(), (phone or "").strip()
+    if not name or len(name) > 120:
+        raise DomainError("请填写服务单位名称（120字以内）。")
+    if kind not in PROVIDER_KINDS:
+        raise DomainError("请选择类型：服务单位、个人师傅或公益岗。")
+    if street_id not in street_ids(user):
+        raise DomainError("请选择您负责的街道。")
+    clash = db.session.scalar(select(Provider.id).where(Provider.street_id == street_id, Provider.name == name,
+                                                        Provider.id != (provider.id if provider else -1)))
+    if clash:
+        raise DomainError(f"本街道已有“{name}”。")
+    members = []
+    for username in [u.strip() for u in (usernames or "").replace("，", ",").split(",") if u.strip()]:
+        member = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+        if member is None or not scope.has_role(member, "provider"):
+            raise DomainError(f"账号“{username}”不存在或没有“服务商”角色，请先创建（linli create-staff）。")
+        members.append(member)
+    created = provider is None
+    provider = provider or Provider()
+    provider.name, provider.kind, provider.public_phone, provider.street_id = name, kind, phone, street_id
+    provider.members = members
+    db.session.add(provider)
+    db.session.flush()
+    audit.record_staff(user, "create" if created else "update", "provider", provider.id, members=len(members))
+    db.session.commit()
+    return provider
 
 
 def provider_for_office(user: StaffUser, provider_id: int) -> Provider:

@@ -49,8 +49,10 @@ class CreateResult:
 
 
 def upload_root() -> Path:
-    """Where ticket photos are stored (under the instance folder, never served without a check)."""
-    return Path(current_app.instance_path) / "uploads" / "tickets"
+    """Where ticket photos are stored (TICKET_UPLOAD_DIR, else under the instance folder); served only after a
+    scope check."""
+    configured = current_app.config.get("TICKET_UPLOAD_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads" / "tickets"
 
 
 def store_photo(data: bytes, filename: str = "") -> StoredPhoto:
@@ -284,7 +286,8 @@ def _tell_new(ticket: Ticket) -> None:
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/admin/tickets/{ticket.id}"
     for head in heads:
         outbox.enqueue(head.openid, "text", {"text": f"新{ticket.kind_label} {ticket.number}：{ticket.where}，"
-                                                     f"{ticket.description[:40]}。处理：{link}"},
+                                                     f"{ticket.description[:40]}。回复“接单 {ticket.id}”受理，"
+                                                     f"或在后台处理：{link}"},
                        key=f"ticket:{ticket.id}:new:{head.id}", not_before=push_time(clock.now(), ticket.urgent))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app
+from sqlalchemy import select
 from app.extensions import db, kv
 from app.models.ticket import OPEN_STATUSES, Ticket
 from app.services import notices, tickets, tickets_flow
@@ -67,6 +68,29 @@ def staff_command(openid: str, text: str) -> str:
     return f"{ticket.number} 已{tickets_flow.ACTION_LABELS[action]}{photos}。{tail}"
 
 
+RATING_WORDS = {"满意": "satisfied", "非常满意": "satisfied", "基本满意": "basic", "还行": "basic",
+                "不满意": "unsatisfied"}
+
+
+def rate_latest(openid: str, word: str, comment: str = "") -> str | None:
+    """Rate the resident's latest finished ticket from chat ("满意", "不满意 还在漏"); None when none waits."""
+    from app.models import ResidentAccount
+
+    waiting = db.session.scalar(select(Ticket).join(ResidentAccount, ResidentAccount.id == Ticket.reporter_id)
+                                .where(ResidentAccount.openid == openid, Ticket.status == "done")
+                                .order_by(Ticket.done_at.desc(), Ticket.id.desc()).limit(1))
+    if waiting is None or word not in RATING_WORDS:
+        return None
+    try:
+        ticket = tickets_flow.rate(openid, waiting.id, RATING_WORDS[word], comment)
+    except DomainError as error:
+        db.session.rollback()
+        return error.message
+    if ticket.status == "closed":
+        return f"谢谢您的评价！{ticket.number} 已销号。"
+    return f"抱歉没让您满意。{ticket.number} 已重新办理，并已报告楼栋长和社区，会尽快给您答复。"
+
+
 def todo_text(user) -> str:
     """The staff member's open tickets (assigned to them first), at most ten."""
     rows = db.session.scalars(tickets_flow.visible_tickets(user).where(Ticket.status.in_(OPEN_STATUSES))
@@ -96,7 +120,7 @@ def notices_text(openid: str) -> str:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     if not items:
         return ("现在没有您所在楼栋的通知。" if notices.resident_places(openid)
-                else f"绑定房屋后，我会把您楼栋的停水停电等通知发给您。绑定：{base}/h5/bind")
+                else f"绑定房屋后才能看到您楼栋的通知公告（停水、停电、检修等）。绑定：{base}/h5/bind")
     lines = [f"{'【紧急】' if n.urgent else ''}【{n.kind_label}】{n.title}"
              + (f"（至{n.valid_until:%m月%d日 %H:%M}）" if n.valid_until else "") for n in items[:5]]
     return "当前通知：\n" + "\n".join(lines) + f"\n全部通知：{base}/h5/notices"

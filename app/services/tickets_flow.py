@@ -57,12 +57,14 @@ def can_act(user: StaffUser | None, ticket: Ticket) -> bool:
 def visible_tickets(user: StaffUser) -> Select:
     """The tickets a staff member may see: those in their scope, plus those assigned to them (providers)."""
     clauses = [Ticket.handler_id == user.id]
-    estates = select(Estate.id).where(Estate.id.in_(scope.visible_estates(user).with_only_columns(Estate.id)))
+    if not user.is_active:
+        return select(Ticket).where(false())
     for grant in user.grants:
         if grant.role not in MANAGER_ROLES:
             continue
         if grant.scope_type in scope.WHOLE_ESTATE_SCOPES:
-            clauses.append(Ticket.estate_id.in_(estates))
+            # Per grant: a building grant elsewhere must not widen an office grant, nor the other way round.
+            clauses.append(Ticket.estate_id.in_(select(Estate.id).where(scope._estate_clause(grant))))
         elif grant.scope_type == "building":
             clauses.append(Ticket.building_id == grant.scope_id)
         elif grant.scope_type == "unit":
@@ -155,7 +157,7 @@ def transition(user: StaffUser, ticket_id: int, action: str, note: str = "", *,
     elif action == "done":
         ticket.done_at = now
         _tell_residents(ticket, "done", f"您反映的问题（{ticket.number}）已处理完毕：{note.strip() or '已处理'}。"
-                                        f"请评价一下处理结果：{rate_url(ticket)}")
+                                        f"请回复“满意”“基本满意”或“不满意”，或打开链接评价：{rate_url(ticket)}")
     elif action == "return":
         ticket.handler_id = None  # back to whoever dispatches
     elif action == "reopen":
@@ -189,8 +191,9 @@ def assign(user: StaffUser, ticket_id: int, handler_id: int, note: str = "") -> 
     _event(ticket, user, "assign", before, f"指派给 {handler.display_name or handler.username}" + (f"：{note}" if note else ""))
     if handler.openid and handler.id != user.id:
         link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/admin/tickets/{ticket.id}"
-        outbox.enqueue(handler.openid, "text", {"text": f"您有新的{ticket.kind_label} {ticket.number}：{ticket.where}，"
-                                                        f"{ticket.description[:40]}。{link}"},
+        text = (f"您有新的{ticket.kind_label} {ticket.number}：{ticket.where}，{ticket.description[:40]}。"
+                f"回复“接单 {ticket.id}”受理，或在后台处理：{link}")
+        outbox.enqueue(handler.openid, "text", {"text": text},
                        key=f"ticket:{ticket.id}:assign:{handler.id}:{len(ticket.events)}",
                        not_before=push_time(clock.now(), ticket.urgent))
     audit.record_staff(user, "ticket_assign", "ticket", ticket.id, handler=handler.id)

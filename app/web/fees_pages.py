@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import Building, Community, Estate, Room, Street, Unit
+from app.models import Building, Estate, Room, Street, Unit
 from app.models.fee import (BASES, CYCLES, EXPENSE_CATEGORIES, INCOME_SOURCES, PAYMENT_KINDS, PAYMENT_METHODS,
                             COMPUTED_SOURCES, Bill, FeePayment, FeeSchedule, Levy, MonthlyReport, ReminderPolicy)
 from app.services import arrears, billing, collection, ledger, payments, scope

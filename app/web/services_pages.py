@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from app import clock
 from app.extensions import db
 from app.models import Building, CatalogItem, Estate, Order, Room, Street, Unit
-from app.models.service import ITEM_CODES, ORDER_STATUSES, PAYMENT_METHODS
+from app.models.service import ITEM_CODES, ORDER_STATUSES, PAYMENT_METHODS, PROVIDER_KINDS
 from app.services import audit, catalogue, providers, scope
 from app.services.errors import DomainError, NotFound
 from app.web.auth import role_required
@@ -171,7 +171,10 @@ def providers_page():
         else:
             flash("已登记公益岗工时。", "success")
             return redirect(url_for("services.providers"))
+    streets = list(db.session.scalars(select(Street).where(Street.id.in_(providers.street_ids(current_user)
+                                                                           or {-1}))))
     return render_template("services/providers.html", records=providers.directory(current_user),
+                           streets=streets, kinds=PROVIDER_KINDS,
                            estates=_estates(), month=f"{clock.now():%Y-%m}", today=clock.now().date(),
                            error=error), (422 if error else 200)
 
@@ -191,6 +194,23 @@ def _room_id(estate: Estate, text: str) -> int | None:
     if len(found) != 1:
         raise DomainError(f"{estate.name}没有找到房屋 {text.strip()}，请核对。")
     return found[0]
+
+
+@bp.post("/providers/new")
+@role_required(*OFFICE)
+def provider_new():
+    """Add a provider and link its staff accounts."""
+    try:
+        saved = providers.save_provider(current_user, name=request.form.get("name", ""),
+                                        kind=request.form.get("kind", ""), phone=request.form.get("phone", ""),
+                                        street_id=request.form.get("street", type=int),
+                                        usernames=request.form.get("usernames", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(f"已添加服务单位：{saved.name}。", "success")
+    return redirect(url_for("services.providers"))
 
 
 @bp.get("/providers/<int:provider_id>/statement.xlsx")

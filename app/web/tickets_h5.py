@@ -20,8 +20,8 @@ bp = Blueprint("tickets_h5", __name__, url_prefix="/h5")
 _HELD_SALT = "linli-ticket-held-photos"
 
 
-def _message(title: str, message: str, status: int = 200):
-    return render_template("h5/message.html", title=title, message=message), status
+def _message(title: str, problem: str, status: int = 200):
+    return render_template("tickets/h5/problem.html", title=title, problem=problem), status
 
 
 def _building_for_request() -> Building:
@@ -80,7 +80,7 @@ def report():
         if form.get("same") == "same":
             ticket = tickets.add_supplement(g.openid, form.get("ticket", type=int) or 0, form.get("description", ""),
                                             uploads=photos)
-            return render_template("tickets/h5/done.html", ticket=ticket, message=f"已补充到 {ticket.number}，谢谢您。")
+            return render_template("tickets/h5/done.html", ticket=ticket, outcome=f"已补充到 {ticket.number}，谢谢您。")
         room_id = form.get("room", type=int)
         room = next((r for r in my_rooms if r.id == room_id), None) if room_id else None
         result = tickets.create_ticket(
@@ -95,8 +95,7 @@ def report():
     if result.outcome == "ask_same":
         return render_template("tickets/h5/ask.html", existing=result.ticket, question=result.message,
                                held=_hold(photos), **context)
-    return render_template("tickets/h5/done.html", ticket=result.ticket, message=result.message,
-                           linked=result.outcome == "linked")
+    return render_template("tickets/h5/done.html", ticket=result.ticket, outcome=result.message)
 
 
 @bp.get("/tickets")

@@ -190,3 +190,27 @@ def test_late_fee_only_when_configured(app):
         # 7200 fen × 0.05% × 44 days = 158.4 → 158 fen; capped at 10% = 720
         assert billing.late_fee(bill, date(2026, 3, 1)) == 158
         assert billing.late_fee(bill, date(2027, 3, 1)) == 720
+
+
+def _linli(app, args):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from app.cli import cli
+
+    return CliRunner().invoke(cli, args, obj=ScriptInfo(create_app=lambda: app))
+
+
+def test_bills_generate_command(app):
+    with app.app_context():
+        world = build()
+        db.session.get(Room, world.rooms["2-201"]).area = None
+        db.session.commit()
+    refused = _linli(app, ["bills", "generate", "--estate", "幸福里小区", "--date", "2026-02-01"])
+    assert refused.exit_code != 0 and "没有登记建筑面积" in refused.output
+    done = _linli(app, ["bills", "generate", "--estate", "幸福里小区", "--date", "2026-02-01", "--skip-missing-area"])
+    assert done.exit_code == 0 and "新生成 5 张" in done.output and "缺面积跳过 1 户" in done.output
+    again = _linli(app, ["bills", "generate", "--date", "2026-02-01", "--skip-missing-area"])
+    assert "新生成 0 张，已存在 5 张" in again.output
+    assert _linli(app, ["bills", "generate", "--estate", "没有这个小区"]).exit_code != 0
+    assert "私信提醒" in _linli(app, ["bills", "remind"]).output

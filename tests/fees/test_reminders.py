@@ -78,6 +78,24 @@ def test_the_whole_ladder(app, world):
         assert db.session.scalar(select(func.count(Reminder.id)).where(Reminder.seq > 3)) == 0
 
 
+def test_a_unit_head_gets_only_their_unit(app, world):
+    with app.app_context():
+        from app.models import Unit
+        from factories import make_staff_user, make_unit
+
+        unit = db.session.scalar(select(Unit).where(Unit.building_id == world.buildings["2"]))
+        other = make_unit(db.session.get(type(unit.building), world.buildings["2"]), "2")
+        head = make_staff_user("dyz", role="unit_head", scope=unit)
+        head.openid = "o-unit-head"
+        idle = make_staff_user("dyz2", role="unit_head", scope=other)
+        idle.openid = "o-idle-head"
+        db.session.commit()
+        run(DUE + timedelta(days=7))
+        texts = {m.openid: m.payload["text"] for m in messages()}
+        assert "2号楼1单元102室" in texts["o-unit-head"] and "1号楼" not in texts["o-unit-head"]
+        assert "o-idle-head" not in texts  # nothing unpaid in that unit
+
+
 def test_paid_bills_are_not_reminded(app, world):
     with app.app_context():
         bill = db.session.scalar(select(Bill).where(Bill.room_id == world.rooms["1-101"]))

@@ -171,3 +171,28 @@ def test_h5_provider_work_page(app, client, svc):
     sign_in(app, client, "o-zhang")
     rated = client.post(f"/h5/services/orders/{number}", data={"action": "rate", "rating": "4", "comment": "好"})
     assert "谢谢您的评价" in rated.get_data(as_text=True)
+
+
+def test_office_adds_a_provider_with_its_staff_account(app, client, svc):
+    with app.app_context():
+        from app.models import Community, Street
+
+        make_staff_user("xiaoli", role="provider", scope=db.session.scalar(select(Community)))
+        make_staff_user("notprovider", role="building_head", scope=db.session.scalar(select(Community)))
+        db.session.commit()
+        street_id = db.session.scalar(select(Street.id))
+    login(client, "shequ")
+    form = {"name": "小李家电清洗", "kind": "worker", "street": street_id, "phone": "13900001111",
+            "usernames": "xiaoli"}
+    bad = client.post("/admin/services/providers/new", data={**form, "usernames": "notprovider"},
+                      follow_redirects=True)
+    assert "没有“服务商”角色" in bad.get_data(as_text=True)
+    dup = client.post("/admin/services/providers/new", data={**form, "name": "老刘开锁"}, follow_redirects=True)
+    assert "本街道已有“老刘开锁”" in dup.get_data(as_text=True)
+    ok = client.post("/admin/services/providers/new", data=form, follow_redirects=True)
+    assert "已添加服务单位：小李家电清洗" in ok.get_data(as_text=True)
+    with app.app_context():
+        from app.models import Provider
+
+        added = db.session.scalar(select(Provider).where(Provider.name == "小李家电清洗"))
+        assert [m.username for m in added.members] == ["xiaoli"] and added.kind_label == "个人师傅"

@@ -10,7 +10,7 @@ from app.models import StaffUser
 from app.models.ticket import Ticket, TicketPhoto
 from app.services import notices, tickets_chat
 from app.services.tickets import create_ticket
-from conftest import MORNING
+from ticket_world import MORNING
 
 
 def test_staff_commands_in_chat(ctx, tw):
@@ -42,7 +42,7 @@ def test_progress_and_notices_texts(ctx, tw):
         text = tickets_chat.progress_text("o-res1")
         assert "BX-20261124-0001 水管漏水：新建" in text and "/h5/tickets" in text
         assert "没有您所在楼栋的通知" in tickets_chat.notices_text("o-res1")
-        assert "绑定房屋后" in tickets_chat.notices_text("o-unbound")
+        assert "绑定房屋后才能看到您楼栋的通知公告" in tickets_chat.notices_text("o-unbound")
         notices.publish_notice(db.session.get(StaffUser, tw.staff["shequ"]), tw.estate, kind="power",
                                title="周三停电检修", body="8点到12点")
         assert "【停电】周三停电检修" in tickets_chat.notices_text("o-res2")

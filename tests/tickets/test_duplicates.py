@@ -14,7 +14,7 @@ from app.models.ticket import Ticket, TicketFollower
 from app.services import tickets_flow
 from app.services.errors import DomainError, NotFound, PermissionDenied
 from app.services.tickets import LINKED_MESSAGE, add_supplement, create_ticket, my_tickets
-from conftest import MORNING
+from ticket_world import MORNING
 
 
 def _new(tw, openid="o-res1", **kw):

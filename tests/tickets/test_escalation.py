@@ -14,7 +14,7 @@ from app.models.ticket import Ticket, TicketEvent
 from app.services import tickets_flow
 from app.services.escalation import push_time, run_escalation
 from app.services.tickets import create_ticket
-from conftest import MORNING
+from ticket_world import MORNING
 
 
 def _texts(openid):

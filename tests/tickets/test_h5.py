@@ -14,7 +14,7 @@ from app.models import StaffUser
 from app.models.ticket import Ticket, TicketPhoto
 from app.services import qr, tickets_flow
 from app.wechat import h5
-from conftest import MORNING
+from ticket_world import MORNING
 
 
 def _as(client, openid):

@@ -14,7 +14,7 @@ from app.models.ticket import Ticket, TicketEvent
 from app.services import tickets_flow
 from app.services.errors import DomainError, NotFound, PermissionDenied
 from app.services.tickets import create_ticket
-from conftest import MORNING
+from ticket_world import MORNING
 
 
 def _staff(tw, name):
@@ -133,3 +133,37 @@ def test_assign_only_to_staff_of_the_estate(ctx, tw):
         assert ticket.status == "returned" and ticket.handler_id is None
         with pytest.raises(NotFound):  # no longer assigned: the provider cannot see it any more
             tickets_flow.transition(fuwu, ticket.id, "accept")
+
+
+def test_grants_do_not_widen_each_other(ctx, tw):
+    from app.models import Building
+    from factories import grant
+
+    with clock.frozen_at(MORNING):
+        one = create_ticket(openid="o-res1", kind="report", category="lighting", description="一号楼灯坏",
+                            building_id=tw.b1).ticket
+        two = create_ticket(openid="o-res2", kind="report", category="lighting", description="二号楼灯坏",
+                            building_id=tw.b2).ticket
+    # Office staff of another community who is also head of building 2 here: building 2 only.
+    waibu = _staff(tw, "waibu")
+    grant(waibu, "building_head", db.session.get(Building, tw.b2))
+    db.session.commit()
+    seen = set(db.session.scalars(tickets_flow.visible_tickets(waibu).with_only_columns(Ticket.id)))
+    assert seen == {two.id}
+    with pytest.raises(NotFound):
+        tickets_flow.ticket_for_staff(waibu, one.id)
+
+
+def test_reporter_is_not_woken_at_night(ctx, tw):
+    night = MORNING.replace(hour=22, minute=30)
+    with clock.frozen_at(night):
+        ticket = create_ticket(openid="o-res1", kind="report", category="water", description="水管漏水",
+                               building_id=tw.b1).ticket
+        tickets_flow.transition(_staff(tw, "shequ"), ticket.id, "accept")
+        message = _messages("o-res1")[0]
+        assert message.next_attempt_at == (night + timedelta(days=1)).replace(hour=8, minute=0)
+        urgent = create_ticket(openid="o-res2", kind="report", category="fire", description="消防栓漏水",
+                               building_id=tw.b2, urgent=True).ticket
+        assert urgent.deadline == night + timedelta(hours=12)
+        tickets_flow.transition(_staff(tw, "shequ"), urgent.id, "accept")
+        assert _messages("o-res2")[0].next_attempt_at == night

@@ -117,3 +117,27 @@ def test_estate_deadlines_page(app, client, tw):
     client.post("/logout")
     login(client, "lzz1")
     assert client.get(f"/admin/tickets/deadlines/{tw.estate}").status_code == 404
+
+
+def test_photos_are_served_only_in_scope(app, client, tw):
+    import io as _io
+
+    from PIL import Image
+
+    from app.models.ticket import TicketPhoto
+    from app.services.tickets import store_photo
+
+    buffer = _io.BytesIO()
+    Image.new("RGB", (20, 20), (0, 90, 200)).save(buffer, format="JPEG")
+    with app.app_context():
+        stored = store_photo(buffer.getvalue(), "a.jpg")
+        ticket = create_ticket(openid="o-res1", kind="report", category="water", description="漏水",
+                               building_id=tw.b1, uploads=[stored]).ticket
+        photo_id = db.session.scalars(select(TicketPhoto.id).where(TicketPhoto.ticket_id == ticket.id)).one()
+    login(client, "lzz1")
+    response = client.get(f"/admin/tickets/photos/{photo_id}")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    assert f"/admin/tickets/photos/{photo_id}" in client.get(f"/admin/tickets/{ticket.id}").text
+    client.post("/logout")
+    login(client, "lzz2")
+    assert client.get(f"/admin/tickets/photos/{photo_id}").status_code == 404

@@ -16,7 +16,7 @@ from app.models import Building, Estate, OutboxMessage, StaffUser
 from app.models.notice import Notice
 from app.services import notices, qr
 from app.services.errors import DomainError, PermissionDenied
-from conftest import MORNING, bind
+from ticket_world import MORNING, bind
 from factories import login
 
 

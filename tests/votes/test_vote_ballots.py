@@ -40,8 +40,15 @@ def test_opening_refuses_rooms_without_area(world, staff):
     db.session.get(Room, world["room_202"]).area = None
     db.session.commit()
     vote = open_vote(staff, world["estate_id"])
-    assert vote.status == "announced"
+    assert vote.status == "announced" and "1号楼1单元202室" in vote.open_problem
     assert db.session.scalar(select(func.count(VoteRoll.id))) == 0
+    ballots.open_due(OPENS + timedelta(minutes=1))  # the job retries; the reason is audited once
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "vote_open_fail")) == 1
+    db.session.get(Room, world["room_202"]).area = Decimal("90.00")
+    db.session.commit()
+    ballots.open_due(OPENS + timedelta(minutes=2))
+    vote = db.session.get(Vote, vote.id)
+    assert vote.status == "open" and vote.open_problem is None
 
 
 def test_owner_votes_once_for_all_their_rooms(world, staff):

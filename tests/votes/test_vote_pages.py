@@ -72,6 +72,13 @@ def test_bad_fee_amount_shows_a_message_and_saves_nothing(app, client):
         assert db.session.scalar(select(func.count(Plan.id))) == 0
 
 
+def test_plan_list_shows_versions_votes_and_the_current_plan(app, client, opened):
+    login(client, "shequ")
+    text = client.get("/admin/plans").get_data(as_text=True)
+    assert "幸福里小区物业管理方案" in text and "表决中" in text and "尚无通过的方案" in text
+    assert 'class="card plan-form"' not in client.get(f"/admin/plans/{opened['plan_id']}").get_data(as_text=True)
+
+
 def test_building_head_cannot_open_plan_pages(app, client, opened):
     login(client, "lzz1")
     assert client.get("/admin/plans").status_code == 404

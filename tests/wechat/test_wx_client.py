@@ -179,3 +179,23 @@ def test_fake_wechat_command_is_registered():
 
     assert {"fake-wechat", "outbox", "wechat"} <= set(COMMANDS)
     assert json.loads((__import__("app.commands.wechat", fromlist=["x"]).MENU_FILE).read_text("utf-8"))
+
+
+def test_fake_token_rotation_grace_and_expiry(fake, ctx):
+    base = get_client().api_base
+    params = {"grant_type": "client_credential", "appid": wxpeer.APPID, "secret": "peer-secret"}
+
+    def call(token):
+        return requests.get(f"{base}/cgi-bin/menu/get", params={"access_token": token}, timeout=5).json()
+
+    stable = requests.post(f"{base}/cgi-bin/stable_token", json=params, timeout=5).json()["access_token"]
+    assert requests.post(f"{base}/cgi-bin/stable_token", json=params, timeout=5).json()["access_token"] == stable
+    legacy = requests.get(f"{base}/cgi-bin/token", params=params, timeout=5).json()["access_token"]
+    assert legacy != stable
+    assert call(stable)["errcode"] == 46003  # the old token still works during the grace period (no menu yet)
+    fake.control(advance=301)
+    assert call(stable)["errcode"] == 40001 and call(legacy)["errcode"] == 46003
+    fake.control(advance=7200)
+    assert call(legacy)["errcode"] == 42001
+    wrong = requests.post(f"{base}/cgi-bin/stable_token", json={**params, "secret": "x"}, timeout=5).json()
+    assert wrong["errcode"] == 40125

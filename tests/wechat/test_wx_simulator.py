@@ -71,6 +71,9 @@ def test_simulator_absent_outside_demo_and_tests(tmp_path):
     app = create_app({"TESTING": False, "LINLI_DEMO": False, "LINLI_NLP_PRELOAD": False,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite3"})
     assert not any(rule.rule.startswith("/dev/") for rule in app.url_map.iter_rules())
+    demo = create_app({"TESTING": False, "LINLI_DEMO": True, "LINLI_NLP_PRELOAD": False, "WECHAT_AES_KEY": None,
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/y.sqlite3"})
+    assert "simulator" in demo.blueprints and demo.config["WECHAT_AES_KEY"]  # demo runs in safe mode
 
 
 CHROMIUM = "/usr/bin/chromium"
