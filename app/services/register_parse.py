@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from app import privacy
 from app.models.place import AREA_SOURCES, ESTATE_TYPES
+from app.nlp.text import numeral_value
 
 REQUIRED_COLUMNS = ["小区", "楼栋", "单元", "房号", "楼层", "建筑面积", "业主姓名", "手机号"]
 OPTIONAL_COLUMNS = ["身份标识", "共有人", "开发商持有", "面积来源", "小区地址", "小区类型"]
@@ -17,8 +18,9 @@ OPTIONAL_COLUMNS = ["身份标识", "共有人", "开发商持有", "面积来�
 MIN_AREA, MAX_AREA = Decimal("5"), Decimal("2000")
 MAX_PROBLEMS_SHOWN = 50
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+# Only the plain numerals are accepted in a register (the chat also reads spoken forms such as 幺 and 洞).
+_CN_DIGITS = set("零〇一二两三四五六七八九")
+_CN_UNITS = set("十百千")
 _YES = {"是", "y", "yes", "1", "true", "√", "✓", "有"}
 _NO = {"否", "n", "no", "0", "false", "", "无"}
 _AREA_SOURCE_BY_LABEL = {label: code for code, label in AREA_SOURCES.items()}
@@ -53,16 +55,7 @@ def chinese_to_int(text: str) -> int | None:
         return int(text)
     if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
         return None
-    if not any(ch in _CN_UNITS for ch in text):
-        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
-    total, digit = 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        else:
-            total += (digit or 1) * _CN_UNITS[ch]
-            digit = 0
-    return total + digit
+    return numeral_value(text)
 
 
 def normalise_label(raw: object, suffixes: tuple[str, ...]) -> str | None:
