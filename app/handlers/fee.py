@@ -165,4 +165,5 @@ def _visit(turn: Turn, found: re.Match) -> TextReply | None:
 
 
 register("fee", start)
-register_command(r"已?上门\s*\S.*", _visit)
+# Only a visit report with a room number: "上门服务怎么约" from a head who is also a resident is left alone.
+register_command(r"已?上门\s*(?:\d+\s*(?:号楼|栋))?\s*(?:\d+\s*单元)?\s*[0-9A-Za-z]{2,6}室?(?:[\s,，:：]*[^\s\d].*)?", _visit)

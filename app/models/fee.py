@@ -67,9 +67,10 @@ class FeeSchedule(db.Model):
     @property
     def describe(self) -> str:
         """'0.30 元/㎡/月，按季缴纳' — the standard in words."""
-        yuan = (Decimal(self.rate_fen) / 100).normalize()
+        yuan = Decimal(self.rate_fen) / 100
+        shown = f"{yuan:.2f}" if yuan == yuan.quantize(Decimal("0.01")) else f"{yuan.normalize():f}"
         unit = "元/㎡/月" if self.basis == "per_area" else "元/户/月"
-        return f"{yuan:f} {unit}，{CYCLES[self.cycle][0]}缴纳"
+        return f"{shown} {unit}，{CYCLES[self.cycle][0]}缴纳"
 
 
 class ReminderPolicy(db.Model):

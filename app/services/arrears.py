@@ -83,7 +83,8 @@ def _stage_label(stage: str | None) -> str:
 def _phones(room_ids: list[int]) -> dict[int, str]:
     rows = db.session.execute(select(Ownership.room_id, Person).join(Person, Ownership.person_id == Person.id)
                               .where(Ownership.room_id.in_(room_ids), Ownership.is_designated_voter.is_(True)))
-    return {room_id: (person.phone or "") for room_id, person in rows}
+    # Masked like everywhere else (138****1234); a full number is revealed, audit-logged, on the register page.
+    return {room_id: person.masked_phone if person.phone else "" for room_id, person in rows}
 
 
 def parse_promise(note: str, today: date) -> date | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import calendar
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -17,6 +18,7 @@ from app.models.fee import BASES, CYCLES, Bill, FeeSchedule, Levy
 from app.services.errors import DomainError
 from app.services.fees import split_cost
 
+log = logging.getLogger(__name__)
 PLAN_BASES = {"per_area": "per_area", "per_household": "flat"}
 MAX_RATE_FEN = Decimal(100_000)  # 1000 元 per ㎡ or household per month: anything above is a typo
 
@@ -195,7 +197,11 @@ def generate_due(today: date | None = None, schedules: list[FeeSchedule] | None 
             start, _end = period_of(schedule, index)
             if start > today or (schedule.ends_on and start > schedule.ends_on):
                 break
-            reports.append(generate_bills(schedule, start, skip_missing_area=skip_missing_area))
+            report = generate_bills(schedule, start, skip_missing_area=skip_missing_area)
+            if report.created and report.missing_area:
+                log.warning("fees: estate %s period %s: %d rooms without an area were not billed: %s",
+                            schedule.estate_id, start, len(report.missing_area), ", ".join(report.missing_area[:20]))
+            reports.append(report)
             index += 1
     return reports
 

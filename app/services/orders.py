@@ -246,7 +246,7 @@ def propose(user: StaffUser, number: str, when: datetime | None) -> Order:
         raise _refused(order)
     event = _event(order, "staff", user.id, "propose", before, "reschedule", proposed=moment.isoformat())
     _tell_resident(order, event, f"{provider.name}想把{order.item_name}（{order.number}）改到"
-                   f"{when_text(moment)}，可以吗？回复“同意改时间”或“不同意”。")
+                   f"{when_text(moment)}，可以吗？回复“同意改时间”或“不同意改时间”。")
     db.session.commit()
     return order
 

@@ -174,7 +174,7 @@ def test_schedule_from_an_adopted_plan(app):
                                fee_cycle="yearly")
         s = billing.schedule_from_plan(plan, date(2027, 1, 1))
         assert (s.basis, s.rate_fen, s.cycle, s.source, s.plan_id) == ("flat", D("2000"), "yearly", "plan", 7)
-        assert s.describe == "20 元/户/月，按年缴纳"
+        assert s.describe == "20.00 元/户/月，按年缴纳"
         with pytest.raises(DomainError, match="表决通过"):
             billing.schedule_from_plan(SimpleNamespace(status="voting"), date(2027, 1, 1))
 

@@ -39,7 +39,7 @@ def test_owner_asks_what_they_owe_and_how_to_pay(ctx, world):
     replies = run_table("o-1-102", [
         ("我还欠多少物业费", "还欠 40.45 元"),
         ("物业费怎么交", "交给本楼楼栋长"),
-        ("收费标准是多少", "0.3 元/㎡/月，按季缴纳"),
+        ("收费标准是多少", "0.30 元/㎡/月，按季缴纳"),
         ("缴费记录", "最近的缴费记录"),
         ("小区物业费收缴情况", "按户收缴率"),
     ])
@@ -71,7 +71,7 @@ def test_stranger_and_tenant(ctx, world):
 def test_building_head_logs_a_visit(ctx, world):
     replies = run_table("o-head-1", [
         ("已上门 102 答应月底交", "已记录：1号楼1单元102室「答应月底交」，约定2月28日前缴"),
-        ("已上门 101 不在家", "1号楼1单元101室"),
+        ("已上门101不在家", "1号楼1单元101室「不在家」"),
         ("已上门 2号楼 101 答应交", "没有找到101室"),
         ("已上门 305 不在家", "没有找到305室"),
     ])
@@ -83,3 +83,8 @@ def test_residents_words_like_a_visit_are_not_a_command(ctx, world):
     reply = run_table("o-1-101", [("已上门 102 答应月底交", "")])[0]
     assert "已记录" not in reply
     assert db.session.scalar(select(func.count(Visit.id))) == 0
+
+
+def test_a_head_asking_about_home_services_is_not_logging_a_visit(ctx, world):
+    reply = run_table("o-head-1", [("上门服务怎么预约", "")])[0]
+    assert "请这样写" not in reply and "已记录" not in reply

@@ -20,7 +20,7 @@ def test_demo_seed(app):
         assert [db.session.scalar(select(func.count(m.id))) for m in (Bill, FeePayment, LedgerEntry, Levy)] == counts
         estate = db.session.scalar(select(Estate).where(Estate.name == "幸福里小区"))
         schedule = db.session.scalar(select(FeeSchedule).where(FeeSchedule.estate_id == estate.id))
-        assert schedule.describe == "0.3 元/㎡/月，按季缴纳"
+        assert schedule.describe == "0.30 元/㎡/月，按季缴纳"
         assert len(collection.periods(estate.id)) == 4 and counts[3] == 1
         notice = collection.notice(estate, collection.periods(estate.id)[1])
         rates = {row.name: row.household_ratio for row in notice.rows}

@@ -38,7 +38,7 @@ def test_office_sets_a_schedule_generates_and_records_payments(app, client, worl
     assert "不能为负数" in bad
     with app.app_context():
         schedule = db.session.scalar(select(FeeSchedule))
-        assert schedule.rate_fen == 30 and schedule.describe == "0.3 元/㎡/月，按季缴纳"
+        assert schedule.rate_fen == 30 and schedule.describe == "0.30 元/㎡/月，按季缴纳"
         schedule_id = schedule.id
     done = client.post(page, data={"action": "generate", "schedule_id": schedule_id, "day": "2026-02-01"},
                        follow_redirects=True).get_data(as_text=True)

@@ -144,3 +144,25 @@ def test_which_service_list_with_link_and_a_photo_goes_with_the_order(wang):
     run_table("o-wang", [("1", "预约成功")])
     order = _order()
     assert (order.item_name, order.photo_media_id) == ("家政保洁", "MEDIA-1")
+
+
+def test_resident_keeps_the_time_then_every_provider_declines(wang):
+    run_table("o-wang", [("我要开锁", "什么时候"), ("明天上午9点", "请确认"), ("1", "预约成功")])
+    number = _order().number
+    run_table("o-worker-a", [(f"改 {number}", "请选择上门时间"),
+                             (f"改 {number} 明天下午4点", "已把新时间")])
+    run_table("o-wang", [("不同意改时间", "保持原时间11月24日（周二）09:00")])
+    run_table("o-worker-a", [(f"拒 {number} 没空", f"已记录不接 {number}")])
+    run_table("o-worker-b", [(f"拒 {number}", f"已记录不接 {number}")])
+    assert "暂时没有师傅能上门" in _last_message("o-wang")
+    assert _order().status == "declined"
+    run_table("o-wang", [("取消订单", "没有可以取消的服务订单")])
+
+
+def test_rating_in_words_and_a_low_one_is_a_complaint(wang):
+    run_table("o-wang", [("我要开锁", "什么时候"), ("1", "请确认"), ("1", "预约成功")])
+    number = _order().number
+    run_table("o-worker-a", [(f"接 {number}", "已接单"), (f"完成 {number}", "已完工")])
+    run_table("o-wang", [("评价 二分 来得太慢", "抱歉这次没让您满意")])
+    order = _order()
+    assert (order.rating, order.comment, order.complaint) == (2, "来得太慢", True)

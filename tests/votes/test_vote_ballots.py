@@ -199,7 +199,7 @@ def test_two_concurrent_casts_leave_exactly_one_ballot(app, world, staff):
     barrier, outcomes = threading.Barrier(2), []
 
     def worker(openid):
-        with app.app_context(), clock.frozen_at(DURING):
+        with app.app_context():  # the clock is frozen once, by the main thread: it is one global for all threads
             barrier.wait()
             try:
                 ballots.cast(openid, vote_id, "agree")
@@ -210,10 +210,11 @@ def test_two_concurrent_casts_leave_exactly_one_ballot(app, world, staff):
                 db.session.remove()
 
     threads = [threading.Thread(target=worker, args=(openid,)) for openid in ("o-li", "o-wang")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with clock.frozen_at(DURING):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     assert sorted(outcomes) == sorted(["ok", ballots.DUPLICATE])
     assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.vote_id == vote_id)) == 1
     assert db.session.get(Vote, vote_id).status == "open"
