@@ -74,7 +74,7 @@ def _serve(target: str, workers: int, env: dict) -> tuple[subprocess.Popen, str]
         [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", "4",
          "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--pythonpath", str(ROOT / "benchmarks"),
          "--log-level", "warning", target],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -82,17 +82,29 @@ def _serve(target: str, workers: int, env: dict) -> tuple[subprocess.Popen, str]
             return proc, base
         except OSError:
             time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"{target} did not start: {proc.stderr.read().decode()[-2000:]}")
+    _stop(proc)
+    raise SystemExit(f"{target} did not start")
 
 
-def _pushes(count: int, texts: list[str]) -> list[tuple[str, bytes]]:
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop gunicorn and its workers (its own process group), forcefully if handlers are still busy."""
+    import signal
+
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _pushes(count: int, texts: list[str], openids: int = 200) -> list[tuple[str, bytes]]:
     from app.wechat.peer import Peer, message_xml, new_msg_id
 
     peer = Peer(TOKEN, APPID, AES_KEY)
     out = []
     for i in range(count):
-        openid = f"o_bench_{i % 200:03d}"
+        openid = f"o_bench_{os.getpid()}_{i % openids:06d}"
         xml = message_xml(openid, peer.account, "text", {"Content": texts[i % len(texts)], "MsgId": new_msg_id()})
         out.append(peer.push(xml, openid))
     return out
@@ -146,6 +158,10 @@ def main() -> None:
     parser.add_argument("--redis", default=os.environ.get("LINLI_BENCH_REDIS_URL"),
                         help="Redis URL (needed for correct dedupe across workers)")
     parser.add_argument("--skip-full", action="store_true", help="only the gateway with an echo handler")
+    parser.add_argument("--openids", type=int, default=200,
+                        help="distinct residents cycled through (a large number = every message from a new resident)")
+    parser.add_argument("--full-requests", type=int, default=500,
+                        help="requests for the full stack (the conversation engine is much slower)")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="linli-bench-")
@@ -166,20 +182,16 @@ def main() -> None:
                ("Linli gateway, echo handler", "webhook_throughput:linli_gateway_app()")]
     if not args.skip_full:
         targets.append(("Linli full stack", "app:create_app()"))
-    print(f"{args.requests} safe-mode text pushes, {args.clients} clients, {args.workers} gunicorn workers × 4 "
+    print(f"{args.requests} safe-mode text pushes from {args.openids} residents, {args.clients} clients, {args.workers} gunicorn workers × 4 "
           f"threads; DB {'PostgreSQL' if args.pg else 'SQLite'}, store {'Redis' if args.redis else 'in-process'}")
     results = []
     for label, target in targets:
         proc, base = _serve(target, args.workers, env)
+        count = args.full_requests if target.startswith("app:") else args.requests
         try:
-            elapsed, latencies, outcomes = _fire(base, _pushes(args.requests + args.clients * 2, texts), args.clients)
+            elapsed, latencies, outcomes = _fire(base, _pushes(count + args.clients * 2, texts, args.openids), args.clients)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # handlers still busy: do not wait for a graceful stop
-                proc.kill()
-                proc.wait()
+            _stop(proc)
         results.append((label, len(latencies) / elapsed, _percentile(latencies, 50), _percentile(latencies, 99),
                         outcomes))
     baseline = results[0][1]

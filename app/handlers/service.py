@@ -364,7 +364,8 @@ def _staff(turn: Turn, found: re.Match) -> TextReply | None:
             return TextReply(f"已记录不接 {order.number}。")
         if verb in ("完成", "完工"):
             order = orders.complete(user, number)
-            return TextReply(f"{order.number} 已完工，已请居民确认评价。收款请在订单页登记：{orders.work_url(order)}")
+            return TextReply(f"{order.number} 已完工，已请居民确认评价。收了钱请回复“收款 {order.number} "
+                             f"{catalogue.yuan(order.price_fen)} 现金”（或转账、微信）。")
         moment = extract_when(digits(clean(rest)), clock.now(), loose=True)
         order = orders.propose(user, number, moment)
         return TextReply(f"已把新时间{orders.when_text(order.proposed_at)}发给居民（{order.number}），等居民回复。")
@@ -373,6 +374,27 @@ def _staff(turn: Turn, found: re.Match) -> TextReply | None:
         return TextReply(error.message)
 
 
+def _collect(turn: Turn, found: re.Match) -> TextReply | None:
+    """收款 FW-… 50 现金: the provider records what the resident paid; the resident gets a receipt."""
+    from app.services import providers, staff_links
+
+    user = staff_links.staff_for_openid(turn.inbound.openid)
+    if user is None or not providers.providers_of(user):
+        return None
+    method = {"现金": "cash", "转账": "transfer", "微信": "wechat_pay", "微信支付": "wechat_pay"}.get(
+        found.group(3) or "现金")
+    try:
+        order = orders.order_by_number(_number(found.group(1)))
+        payment = providers.record_payment(user, order, catalogue.parse_yuan(found.group(2), "收款金额"), method)
+    except DomainError as error:
+        db.session.rollback()
+        return TextReply(error.message)
+    return TextReply(f"已登记收款 {order.number}：{catalogue.yuan(payment.amount_fen)}元（{payment.method_label}），"
+                     "收据已发给居民。")
+
+
+register_command(r"(?:收款|收费|已收)\s*" + _NUMBER + r"\s*(\d{1,5}(?:\.\d{1,2})?)\s*元?\s*(现金|转账|微信支付|微信)?",
+                 _collect)
 register_command(r"(接单|接|不接|拒|完成|完工|改)\s*" + _NUMBER + r"\s*(.*)", _staff)
 register_command(r"取消订单\s*" + _NUMBER + r"?", _cancel)
 register_command(r"取消\s*" + _NUMBER, _cancel)

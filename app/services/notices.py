@@ -33,6 +33,12 @@ def publish_notice(user: StaffUser, estate_id: int, *, kind: str, title: str, bo
         raise DomainError("请填写公告标题。")
     if len(title) > MAX_TITLE or len(body) > MAX_BODY:
         raise DomainError(f"标题不超过 {MAX_TITLE} 字，正文不超过 {MAX_BODY} 字。")
+    if ticket_id is not None:
+        from app.models.ticket import Ticket
+
+        ticket = db.session.get(Ticket, ticket_id)
+        if ticket is None or ticket.estate_id != estate.id:
+            raise DomainError("这个事件不属于所选小区。")
     now = clock.now()
     if valid_until is not None and clock.localize(valid_until) <= now:
         raise DomainError("有效期应晚于现在。")

@@ -4,52 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.extensions import db
-from app.models import CatalogItem, Order, OrderEvent, ResidentAccount, Room, RoomBinding, StaffUser
+from app.models import CatalogItem, Order, OrderEvent, Room, StaffUser
 from app.services import catalogue, outbox
 from app.services.binding import account_for
-from app.services.errors import DomainError, NotFound, PermissionDenied
+from app.services.errors import DomainError
+# Re-exported: callers read orders through this module (orders.when_text, orders.resident_order …).
+from app.services.order_queries import (address, bound_room_ids, order_by_number, order_url,  # noqa: F401
+                                        provider_for, provider_orders, resident_order, resident_orders,
+                                        when_text, work_url)
 
-WEEKDAYS = "一二三四五六日"
 NOTE_MAX = 300
 AUTO_CONFIRM_AFTER = timedelta(days=3)
 
 
-def when_text(moment: datetime | None) -> str:
-    """'11月23日（周一）09:00' for messages and pages."""
-    if moment is None:
-        return ""
-    moment = clock.localize(moment)
-    return f"{moment.month}月{moment.day}日（周{WEEKDAYS[moment.weekday()]}）{moment:%H:%M}"
-
-
-def order_url(order: Order) -> str:
-    """The resident's H5 page of an order."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/services/orders/{order.number}"
-
-
-def work_url(order: Order) -> str:
-    """The provider's H5 page of an order."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/services/work/{order.number}"
-
-
-def address(order: Order) -> str:
-    """'幸福里小区3号楼2单元501室'."""
-    return f"{order.estate.name}{order.room.label}"
-
-
-def bound_room_ids(account: ResidentAccount) -> list[int]:
-    """The rooms this account is bound to (owner, family or tenant), oldest binding first."""
-    return list(db.session.scalars(select(RoomBinding.room_id).where(
-        RoomBinding.account_id == account.id, RoomBinding.status == "bound").order_by(RoomBinding.id)))
-
-
 def check_time(item: CatalogItem, moment: datetime | None) -> datetime:
+    """The booking time in Shanghai time, or a clear refusal: missing, past, beyond 30 days, outside hours."""
     if moment is None:
         raise DomainError("请选择上门时间。")
     moment = clock.localize(moment)
@@ -168,20 +142,6 @@ def _claim(order: Order, allowed: tuple[str, ...], values: dict, *, provider_id:
     return changed == 1
 
 
-def provider_for(user: StaffUser, order: Order, assigned_only: bool = False):
-    """The user's provider for this order: the assigned one first, else one that serves the item; NotFound when
-    the user has nothing to do with it (or, with assigned_only, is not the assigned provider)."""
-    from app.services.providers import providers_of
-
-    mine = providers_of(user)
-    match = [p for p in mine if p.id == order.provider_id]
-    if not match and not assigned_only:
-        match = [p for p in mine if p in order.item.providers]
-    if not match:
-        raise NotFound("没有找到这个订单号，请核对。")
-    return match[0]
-
-
 def _refused(order: Order) -> DomainError:
     db.session.rollback()
     db.session.refresh(order)
@@ -190,14 +150,6 @@ def _refused(order: Order) -> DomainError:
     if order.status == "cancelled":
         return DomainError(f"{order.number} 居民已取消。")
     return DomainError(f"{order.number} 当前状态是“{order.status_label}”，不能这样操作。")
-
-
-def order_by_number(number: str) -> Order:
-    """An order by its number (case and spaces forgiven); NotFound when missing."""
-    order = db.session.scalar(select(Order).where(Order.number == (number or "").strip().upper()))
-    if order is None:
-        raise NotFound("没有找到这个订单号，请核对。")
-    return order
 
 
 def accept(user: StaffUser, number: str) -> Order:
@@ -349,33 +301,3 @@ def auto_confirm(now: datetime | None = None) -> int:
     return count
 
 
-def resident_order(openid: str, number: str) -> Order:
-    """One of the resident's own orders; NotFound for anyone else's."""
-    order = order_by_number(number)
-    if order.openid != openid:
-        raise NotFound("没有找到这个订单号，请核对。")
-    return order
-
-
-def resident_orders(openid: str, open_only: bool = False) -> list[Order]:
-    """The resident's orders, newest first."""
-    query = select(Order).where(Order.openid == openid)
-    if open_only:
-        query = query.where(Order.status.in_(("ordered", "reschedule", "accepted", "done")))
-    return list(db.session.scalars(query.order_by(Order.created_at.desc(), Order.id.desc())))
-
-
-def provider_orders(user: StaffUser, open_only: bool = True) -> list[Order]:
-    """Orders a provider's member may work: assigned to their provider, or open to it."""
-    from app.models.service import catalog_item_providers
-    from app.services.providers import providers_of
-
-    ids = [p.id for p in providers_of(user)]
-    if not ids:
-        raise PermissionDenied("您的账号没有关联服务单位。")
-    offered = select(catalog_item_providers.c.item_id).where(catalog_item_providers.c.provider_id.in_(ids))
-    query = select(Order).where(or_(Order.provider_id.in_(ids),
-                                    Order.provider_id.is_(None) & Order.item_id.in_(offered)))
-    if open_only:
-        query = query.where(Order.status.in_(("ordered", "reschedule", "accepted")))
-    return list(db.session.scalars(query.order_by(Order.scheduled_at, Order.id)))

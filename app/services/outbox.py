@@ -216,7 +216,13 @@ def _template_data(payload: dict) -> tuple[str, dict]:
 def _handle_api_error(message: OutboxMessage, error: WeChatClientException, report: SendReport) -> None:
     code = error.errcode
     if code == UNSUBSCRIBED:
+        from app.models import ResidentAccount
+
         message.status, message.last_error = "undeliverable", "居民已取消关注（43004）"
+        # WeChat knows better than our record (an unsubscribe event may have been lost): stop messaging them.
+        db.session.execute(update(ResidentAccount).where(ResidentAccount.openid == message.openid)
+                           .values(subscribed=False))
+        kv().delete(f"wx:account-fresh:{message.openid}")
         report.undeliverable.append(message.id)
     elif code in WINDOW_CLOSED and message.channel == "custom":
         _fall_back_to_template(message, code, report)

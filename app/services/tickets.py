@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -19,23 +16,13 @@ from app.models.ticket import (CATEGORIES, DEFAULT_HOURS, OPEN_STATUSES, PREFIXE
                                TicketDeadline, TicketEvent, TicketFollower, TicketPhoto)
 from app.services import outbox
 from app.services.errors import DomainError, NotFound, PermissionDenied
+from app.services.tickets_photos import StoredPhoto, store_photo, upload_root  # noqa: F401  (re-exported)
 
 SAME_RESIDENT_HOURS = 24  # the same person, category and building within this → "is it the same problem?"
 NEIGHBOUR_HOURS = 6  # other residents, same building and category within this → linked to the first report
 MAX_DESCRIPTION = 500
 MAX_PHOTOS = 6
-IMAGE_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "GIF": ("gif", "image/gif"),
-                 "WEBP": ("webp", "image/webp")}
 LINKED_MESSAGE = "已有邻居反映，已为您记录补充"
-
-
-@dataclass
-class StoredPhoto:
-    """An uploaded image that passed the checks and was written to disk (path relative to the upload root)."""
-
-    path: str
-    content_type: str
-    size: int
 
 
 @dataclass
@@ -46,38 +33,6 @@ class CreateResult:
     ticket: Ticket
     message: str = ""
     extra: dict = field(default_factory=dict)
-
-
-def upload_root() -> Path:
-    """Where ticket photos are stored (TICKET_UPLOAD_DIR, else under the instance folder); served only after a
-    scope check."""
-    configured = current_app.config.get("TICKET_UPLOAD_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads" / "tickets"
-
-
-def store_photo(data: bytes, filename: str = "") -> StoredPhoto:
-    """Check that `data` is a real image of an allowed format and size, then write it; DomainError otherwise."""
-    from PIL import Image, UnidentifiedImageError
-
-    limit = current_app.config.get("TICKET_PHOTO_MAX", 5 * 1024 * 1024)
-    if not data:
-        raise DomainError("照片是空的，请重新选择。")
-    if len(data) > limit:
-        raise DomainError(f"照片太大了（超过 {limit // (1024 * 1024)}MB），请换一张或压缩后再传。")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            image.verify()  # a truncated or disguised file fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise DomainError(f"“{filename or '这个文件'}”不是图片，只能上传照片（jpg、png、gif、webp）。") from None
-    if kind not in IMAGE_FORMATS:
-        raise DomainError("只能上传 jpg、png、gif、webp 格式的照片。")
-    ext, content_type = IMAGE_FORMATS[kind]
-    relative = f"{clock.now():%Y%m}/{uuid.uuid4().hex}.{ext}"
-    target = upload_root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return StoredPhoto(relative, content_type, len(data))
 
 
 def account_for(openid: str) -> ResidentAccount:
@@ -207,7 +162,8 @@ def create_ticket(*, openid: str | None, kind: str, category: str, description: 
             db.session.commit()  # keeps the new account row, nothing else was written
             return CreateResult("ask_same", mine, f"您在 {mine.created_at:%m月%d日 %H:%M} 报过“{mine.description[:20]}”"
                                 f"（{mine.number}），是同一个问题吗？")
-        neighbours = None if room is not None else _recent_open(
+        # Only shared-area reports are pooled: a complaint stays the complainant's own (staff may still merge).
+        neighbours = None if room is not None or kind != "report" else _recent_open(
             kind, category, building.id, now - timedelta(hours=NEIGHBOUR_HOURS), not_reporter_id=account.id)
         if neighbours is not None and mine is None:
             _follow(neighbours, account, description, photos, client_key)

@@ -48,8 +48,12 @@ def test_price_book_accept_complete_rate(wang):
     run_table("o-worker-b", [("接 FW-20261123-0001", "已接单 FW-20261123-0001：开锁，幸福里小区3号楼2单元502室")])
     assert "老刘开锁已接单" in _last_message("o-wang")
     run_table("o-worker-a", [("接 fw202611230001", "已经有师傅接单了")])
-    run_table("o-worker-b", [("完成 FW-20261123-0001", "已完工")])
-    assert "师傅已完工" in _last_message("o-wang")
+    run_table("o-worker-b", [("完成 FW-20261123-0001", "收款 FW-20261123-0001 50 现金"),
+                             ("收款 FW-20261123-0001 50 现金", "已登记收款 FW-20261123-0001：50元（现金）"),
+                             ("收款 FW-20261123-0001 50 转账", "已经登记过收款")])
+    assert "【收据】订单 FW-20261123-0001" in _last_message("o-wang")
+    assert "师傅已完工" in [m.payload["text"] for m in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.openid == "o-wang"))][-2]
     run_table("o-wang", [("评价 5 师傅很麻利", "谢谢您的评价！FW-20261123-0001 已确认完工（5分）")])
     order = _order()
     assert (order.status, order.rating, order.comment, order.price_fen) == ("confirmed", 5, "师傅很麻利", 5000)

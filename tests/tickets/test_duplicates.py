@@ -106,3 +106,11 @@ def test_bad_input_writes_nothing(ctx, tw):
     assert _tickets() == 1
     assert [t.spot for t in my_tickets("o-stranger")] == ["楼顶"]
     assert my_tickets("o-res1") == []
+
+
+def test_complaints_are_not_pooled_with_neighbours(ctx, tw):
+    with clock.frozen_at(MORNING):
+        first = _new(tw, kind="complaint", category="noise", description="楼上302装修太吵").ticket
+        second = _new(tw, openid="o-other", kind="complaint", category="noise", description="晚上有人装修")
+    assert second.outcome == "created" and second.ticket.id != first.id
+    assert my_tickets("o-other") == [second.ticket]

@@ -141,3 +141,29 @@ def test_photos_are_served_only_in_scope(app, client, tw):
     client.post("/logout")
     login(client, "lzz2")
     assert client.get(f"/admin/tickets/photos/{photo_id}").status_code == 404
+
+
+def test_bulk_merge_then_incident_notice(app, client, tw):
+    with app.app_context():
+        with clock.frozen_at(clock.now() - timedelta(hours=8)):
+            a = create_ticket(openid="o-a", kind="report", category="water", description="没水了",
+                              building_id=tw.b1).ticket.id
+        b = create_ticket(openid="o-b", kind="report", category="water", description="停水了吗",
+                          building_id=tw.b1).ticket.id
+    login(client, "shequ")
+    merged = client.post("/admin/tickets/bulk", data={"ids": [str(a), str(b)], "action": "merge"},
+                         follow_redirects=True)
+    assert "已合并为事件" in merged.text and "为此事件发布通知" in merged.text
+    form = client.get(f"/admin/notices?ticket={a}")
+    assert f'name="ticket" value="{a}"' in form.text
+    wrong = client.post("/admin/notices", data={"estate": tw.other_estate, "kind": "water", "title": "停水",
+                                                "body": "", "ticket": a})
+    assert wrong.status_code in (404, 422)
+    done = client.post("/admin/notices", data={"estate": tw.estate, "kind": "water", "title": "1号楼停水抢修",
+                                               "body": "管道爆裂，正在抢修", "buildings": [str(tw.b1)], "urgent": "1",
+                                               "ticket": a}, follow_redirects=True)
+    assert "住户会收到通知" in done.text
+    with app.app_context():
+        notice = db.session.scalars(select(Notice)).one()
+        assert notice.ticket_id == a and notice.urgent
+        assert db.session.get(Ticket, b).status == "merged"

@@ -98,11 +98,15 @@ def test_closed_window_falls_back_to_template(fake, ctx, errcode):
 
 
 def test_unsubscribed_is_undeliverable_and_shown_to_staff(fake, ctx, client):
+    from app.models import ResidentAccount
+
+    db.session.add(ResidentAccount(openid="o_gone", subscribed=True))
     outbox.enqueue("o_gone", "text", {"text": "x"}, key="u1")
     db.session.commit()
     assert send_pending().undeliverable
     row = _rows()["u1"]
     assert row.status == "undeliverable" and "43004" in row.last_error
+    assert db.session.scalar(select(ResidentAccount.subscribed).where(ResidentAccount.openid == "o_gone")) is False
     from factories import login, make_community, make_staff_user
 
     make_staff_user("clerk", role="community_staff", scope=make_community())

@@ -180,7 +180,8 @@ def test_bursts_write_the_account_once_but_unsubscribe_is_never_missed(wx, seen,
 
     writes = []
     original = accounts._upsert
-    monkeypatch.setattr(accounts, "_upsert", lambda openid, update: writes.append(openid) or original(openid, update))
+    monkeypatch.setattr(accounts, "_upsert",
+                        lambda openid, update, **kw: writes.append(openid) or original(openid, update, **kw))
     for i in range(3):
         wx.send("o_burst", "text", {"Content": f"第{i}条", "MsgId": 5000 + i})
     assert writes == ["o_burst"]
