@@ -123,7 +123,8 @@ def _offer_ballot(turn: Turn, vote: Vote) -> Reply:
     turn.conversation.slots["vote_id"] = vote.id
     turn.conversation.goto("choose")
     again = "您已投过票，截止前可以更改，以最后一次为准。\n" if mine else ""
-    return TextReply(f"{_summary(vote.plan)}\n{vote.closes_at:%m月%d日 %H:%M}截止。\n{again}{ASK_CHOICE}")
+    return TextReply(f"{_summary(vote.plan)}\n{vote.closes_at:%m月%d日 %H:%M}截止。也可以在网页上投票："
+                     f"{_base()}/h5/votes/{vote.id}/ballot\n{again}{ASK_CHOICE}")
 
 
 def resume(turn: Turn) -> Reply | None:

@@ -150,7 +150,9 @@ def _record(vote: Vote, roll: list[VoteRoll], choice: str, channel: str, now: da
         if same_kind and not vote.allow_change_until_close:
             raise DomainError(DUPLICATE)
         if not same_kind and _kind(channel) != vote.both_ways_rule:
-            # The new ballot loses under the estate's rule: keep it on file, count the existing one.
+            if channel in ELECTRONIC:
+                raise DomainError("您的纸质表决票已登记，按本小区规则以纸质票为准，网上不能再投。")
+            # A paper ballot that loses under the estate's rule: keep it and its scan on file, count the other.
             loser = Ballot(vote_id=vote.id, owner_key=owner_key, choice=choice, channel=channel, cast_at=now,
                            entered_by=entered_by, scan_id=scan_id, receipt_hash=digest)
             _set_aside(loser, "both_ways", counted_channel=existing.channel)

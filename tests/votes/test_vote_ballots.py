@@ -170,6 +170,28 @@ def test_both_ways_the_estate_rule_decides(world, staff, rule, counted):
     assert db.session.scalar(select(SetAsideBallot.reason)) == "both_ways"
 
 
+def test_online_after_paper_counts_when_electronic_counts(world, staff):
+    vote = open_vote(staff, world["estate_id"])  # default rule: electronic counts
+    with clock.frozen_at(DURING):
+        ballots.enter_paper(staff, vote.id, world["room_101"], "disagree", PNG, "s.png", "image/png")
+        ballots.cast("o-zhang", vote.id, "agree")
+    ballot = db.session.scalar(select(Ballot))
+    assert (n_ballots(), ballot.channel, ballot.choice, ballot.entered_by) == (1, "h5", "agree", None)
+    aside = db.session.scalar(select(SetAsideBallot))
+    assert (aside.channel, aside.choice, aside.reason, aside.scan_id is not None) == ("paper", "disagree",
+                                                                                      "both_ways", True)
+
+
+def test_online_after_paper_is_refused_when_paper_counts(world, staff):
+    vote = open_vote(staff, world["estate_id"], both_ways_rule="paper")
+    with clock.frozen_at(DURING):
+        ballots.enter_paper(staff, vote.id, world["room_101"], "disagree", PNG, "s.png", "image/png")
+        with pytest.raises(DomainError, match="以纸质票为准"):
+            ballots.cast("o-zhang", vote.id, "agree")
+    assert (n_ballots(), db.session.scalar(select(Ballot.choice))) == (1, "disagree")
+    assert db.session.scalar(select(func.count(SetAsideBallot.id))) == 0
+
+
 def test_receipt_shows_the_choice_only_to_its_owner(world, staff):
     vote = open_vote(staff, world["estate_id"])
     with clock.frozen_at(DURING):

@@ -44,12 +44,12 @@ def test_sequential_retry_gets_the_same_reply(wx, counting, mode):
 
 def test_events_dedupe_by_sender_time_event_and_key(wx, counting):
     t = int(time.time())
-    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "repair_report"}, create_time=t)
-    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "repair_report"}, create_time=t)
+    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "REPORT"}, create_time=t)
+    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "REPORT"}, create_time=t)
     assert len(counting) == 1
-    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "my_tickets"}, create_time=t)  # another button
-    wx.send("o2", "event", {"Event": "CLICK", "EventKey": "repair_report"}, create_time=t)  # another resident
-    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "repair_report"}, create_time=t + 1)  # a later tap
+    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "PROGRESS"}, create_time=t)  # another button
+    wx.send("o2", "event", {"Event": "CLICK", "EventKey": "REPORT"}, create_time=t)  # another resident
+    wx.send("o1", "event", {"Event": "CLICK", "EventKey": "REPORT"}, create_time=t + 1)  # a later tap
     assert len(counting) == 4
 
 

@@ -40,7 +40,7 @@ def test_simulator_sends_through_the_real_webhook(wx_app, fake, echo, ctx):
     reply = client.post("/dev/simulator/send", json={"openid": "o_sim_1", "action": "text", "text": "楼道灯坏了"})
     assert reply.get_json() == {"status": 200, "safe_mode": True,
                                 "reply": {"type": "text", "text": "收到text：楼道灯坏了"}}
-    news = client.post("/dev/simulator/send", json={"openid": "o_sim_1", "action": "click", "key": "repair_report"})
+    news = client.post("/dev/simulator/send", json={"openid": "o_sim_1", "action": "click", "key": "REPORT"})
     assert news.get_json()["reply"]["articles"][0]["title"] == "我要报修"
     scan = client.post("/dev/simulator/send", json={"openid": "o_sim_1", "action": "scan", "scene": "b:7"})
     assert scan.get_json()["reply"]["text"] == "收到scan：b:7"

@@ -54,7 +54,7 @@ MESSAGES = [
     ("event", {"Event": "subscribe", "EventKey": ""}, dict(kind="subscribe", scene="")),
     ("event", {"Event": "subscribe", "EventKey": "qrscene_b:12", "Ticket": "tk"}, dict(kind="subscribe", scene="b:12")),
     ("event", {"Event": "SCAN", "EventKey": "b:12", "Ticket": "tk"}, dict(kind="scan", scene="b:12")),
-    ("event", {"Event": "CLICK", "EventKey": "repair_report"}, dict(kind="click", event_key="repair_report")),
+    ("event", {"Event": "CLICK", "EventKey": "REPORT"}, dict(kind="click", event_key="REPORT")),
     ("event", {"Event": "VIEW", "EventKey": "http://h5/1"}, dict(kind="view", event_key="http://h5/1")),
     ("event", {"Event": "LOCATION", "Latitude": 23.1, "Longitude": 113.3, "Precision": 119.4},
      dict(kind="location_event", latitude=23.1, longitude=113.3)),
