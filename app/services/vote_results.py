@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -65,8 +65,36 @@ def close_vote(vote: Vote, now: datetime, actor: tuple[str, str] = ("system", "v
     vote.plan.decided_at = now
     audit.record(*actor, "vote_close", "vote", vote.id, passed=vote.passed, total_heads=vote.result["total_heads"],
                  participating_heads=vote.result["participating_heads"], agree_heads=vote.result["agree_heads"])
+    if vote.passed:
+        _apply_fee_standard(vote.plan, now)
     _announce_result(vote)
     return vote
+
+
+def _apply_fee_standard(plan, now: datetime) -> None:
+    """An adopted plan's fee standard becomes the estate's fee schedule from the first day of the next month.
+
+    A conflicting schedule set by staff is left alone and the reason recorded, so closing the vote never fails."""
+    from app.models.fee import FeeSchedule
+    from app.services import billing
+
+    if not plan.fee_mode or not plan.fee_amount_fen:
+        return
+    starts_on = (now.date().replace(day=1) + timedelta(days=32)).replace(day=1)
+    later = db.session.scalar(select(FeeSchedule.id).where(FeeSchedule.estate_id == plan.estate_id,
+                                                            FeeSchedule.active.is_(True),
+                                                            FeeSchedule.starts_on >= starts_on))
+    if later is not None:
+        audit.record("system", "votes", "fee_schedule_skipped", "plan", plan.id,
+                     reason="已有同期或更晚开始的收费标准，请工作人员核对。")
+        return
+    try:
+        schedule = billing.schedule_from_plan(plan, starts_on)
+    except DomainError as error:
+        audit.record("system", "votes", "fee_schedule_skipped", "plan", plan.id, reason=error.message)
+        return
+    db.session.flush()
+    audit.record("system", "votes", "fee_schedule_from_plan", "fee_schedule", schedule.id, plan_id=plan.id)
 
 
 def _announce_result(vote: Vote) -> None:
