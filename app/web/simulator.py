@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.config import DEFAULT_API_BASE
 from app.extensions import db
 from app.models import Building, ResidentAccount
+from app.privacy import mask_name
 from app.wechat.peer import Peer, message_xml, new_msg_id
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def page():
     buildings = db.session.scalars(select(Building).order_by(Building.id).limit(200)).all()
     menu = json.loads(MENU_FILE.read_text(encoding="utf-8"))["button"]
     return render_template("simulator/index.html", accounts=accounts, buildings=buildings, menu=menu,
-                           new_openid="o_sim_" + secrets.token_hex(6), safe=_peer().safe)
+                           mask_name=mask_name, new_openid="o_sim_" + secrets.token_hex(6), safe=_peer().safe)
 
 
 @bp.post("/send")

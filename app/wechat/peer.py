@@ -25,7 +25,8 @@ def message_xml(openid: str, account: str, msg_type: str, fields: dict, create_t
     parts = [f"<ToUserName>{cdata(account)}</ToUserName>", f"<FromUserName>{cdata(openid)}</FromUserName>",
              f"<CreateTime>{create_time or int(time.time())}</CreateTime>", f"<MsgType>{cdata(msg_type)}</MsgType>"]
     for name, value in fields.items():
-        parts.append(f"<{name}>{value}</{name}>" if isinstance(value, (int, float)) else f"<{name}>{cdata(value)}</{name}>")
+        inner = value if isinstance(value, (int, float)) else cdata(value)
+        parts.append(f"<{name}>{inner}</{name}>")
     return "<xml>" + "".join(parts) + "</xml>"
 
 
