@@ -45,3 +45,9 @@ def advance(delta: timedelta) -> None:
         _frozen = _frozen + delta
     else:
         _offset += delta
+
+
+def reset() -> None:
+    """Back to the live clock (tests call this after each test so a frozen time never leaks)."""
+    global _frozen, _offset
+    _frozen, _offset = None, timedelta(0)

@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+from app import clock
+
 from app import create_app
 from app.extensions import db as _db
 from app.extensions import kv as _kv
@@ -48,8 +50,9 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _clean_state(request):
-    """Empty every table and the key-value store after each test that used the app."""
+    """Empty every table and the key-value store after each test that used the app; unfreeze the clock."""
     yield
+    clock.reset()  # a test that froze time in a thread must not leak it into the next one
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
