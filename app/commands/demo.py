@@ -6,9 +6,6 @@ import os
 
 import click
 
-# A fixed 43-character EncodingAESKey for the demo only (a real account's key comes from WECHAT_AES_KEY).
-DEMO_AES_KEY = "bGlubGktZGVtby1hZXMta2V5LTMyLWJ5dGVzLWxvbmc"
-
 
 @click.command("demo", help="写入演示数据（幸福里小区等），并启动后台、离线微信和聊天模拟器。")
 @click.option("--seed-only", is_flag=True, help="只写入演示数据，不启动服务")
@@ -23,15 +20,10 @@ def demo_command(seed_only: bool, host: str, port: int, fake_wechat_port: int) -
     from app.services.demo import seed_demo
 
     overrides = {"LINLI_DEMO": True, "PUBLIC_BASE_URL": f"http://{host}:{port}"}
-    if not os.environ.get("WECHAT_AES_KEY"):
-        # Safe mode, as a real account should run: the simulator then encrypts every message like WeChat does.
-        overrides["WECHAT_AES_KEY"] = DEMO_AES_KEY
     fake_url = None
     if not seed_only:
         fake_url = _start_fake_wechat(host, fake_wechat_port)
-        if fake_url:
-            overrides["WECHAT_API_BASE"] = fake_url
-            os.environ.setdefault("WECHAT_API_BASE", fake_url)
+        overrides["WECHAT_API_BASE"] = fake_url
     app = create_app(overrides)
     with app.app_context():
         upgrade()
@@ -46,8 +38,7 @@ def demo_command(seed_only: bool, host: str, port: int, fake_wechat_port: int) -
     click.echo(f"\n管理后台：  {base}/login")
     if "simulator" in app.blueprints:
         click.echo(f"聊天模拟器：{base}/dev/simulator")
-    if fake_url:
-        click.echo(f"离线微信接口：{fake_url}")
+    click.echo(f"离线微信接口：{fake_url}")
     _start_scheduler(app)
     click.echo("定时任务（消息发送、提醒等）已在后台运行。按 Ctrl+C 停止。")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
@@ -62,10 +53,10 @@ def _start_scheduler(app) -> None:
     threading.Thread(target=run_forever, args=(app,), name="linli-jobs", daemon=True).start()
 
 
-def _start_fake_wechat(host: str, port: int) -> str | None:
-    """Start the offline WeChat API server in a thread when the gateway provides one."""
-    try:
-        from app.wechat.fake_server import serve_in_thread
-    except ImportError:
-        return None
-    return serve_in_thread(host, port)
+def _start_fake_wechat(host: str, port: int) -> str:
+    """Start the offline WeChat API server in a thread, for the app id and secret the app is configured with."""
+    from app import config
+    from app.wechat.fake_server import serve_in_thread
+
+    settings = config.from_environment("instance")
+    return serve_in_thread(host, port, appid=settings["WECHAT_APPID"], secret=settings["WECHAT_SECRET"])

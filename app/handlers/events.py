@@ -21,6 +21,7 @@ CLICKS = {
 }
 WELCOME = ("感谢关注邻里！我是小区的服务助手，可以帮您报修公共设施、预约上门服务、查物业费、参与小区投票、"
            "看通知公告、联系楼栋长和社区。")
+STAFF_PHOTO = "照片收到了，发送“办结 编号 说明”即可附上。"
 BAD_SCENE = "这个二维码无法识别，可能已经失效。请扫描楼栋里张贴的最新二维码，或直接告诉我您在哪栋楼。"
 
 
@@ -84,15 +85,27 @@ def _mine(turn: Turn) -> Reply:
 
 
 def media(turn: Turn) -> Reply:
-    """A photo or video: attached to the open flow, or it starts a report."""
+    """A photo or video: attached to the open flow, kept for a linked staff member's next 办结, or it starts a report."""
     conversation, inbound = turn.conversation, turn.inbound
     if conversation.flow in FLOWS_WITH_MEDIA:
         conversation.attach(inbound.kind, inbound.media_id)
         return TextReply("照片收到了，会一起提交。\n" + HANDLERS[conversation.flow].ask(turn).text)
+    if inbound.kind == "image" and _kept_for_staff(turn):
+        return TextReply(STAFF_PHOTO)
     conversation.start("report_issue")
     conversation.goto("what")
     conversation.attach(inbound.kind, inbound.media_id)
     return TextReply("收到您的照片。请问是哪里坏了？用文字简单说一下，例如“楼道灯不亮”。")
+
+
+def _kept_for_staff(turn: Turn) -> bool:
+    """A linked staff member's photo outside a report is a site photo for their next 办结: keep it there."""
+    from app.services import tickets_chat
+
+    # Inside a dialogue (a vote, a binding…) a photo starts a report, as for anyone; the menu only offered choices.
+    if turn.conversation.flow not in (None, "menu"):
+        return False
+    return tickets_chat.remember_photo(turn.inbound.openid, turn.inbound.media_id) is not None
 
 
 def location(turn: Turn) -> Reply:

@@ -28,6 +28,11 @@ def order_url(order: Order) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/services/orders/{order.number}"
 
 
+def orders_page_url() -> str:
+    """The resident's H5 list of their own orders."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/services/orders"
+
+
 def work_url(order: Order) -> str:
     """The provider's H5 page of an order."""
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/services/work/{order.number}"

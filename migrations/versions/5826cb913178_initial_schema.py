@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f8c53166b0ef
+Revision ID: 5826cb913178
 Revises: 
-Create Date: 2026-11-22 20:09:54.980596
+Create Date: 2026-11-22 20:35:10.071615
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import app.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'f8c53166b0ef'
+revision = '5826cb913178'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -459,6 +459,7 @@ def upgrade():
     sa.Column('closes_at', app.models.types.AwareDateTime(timezone=True), nullable=False),
     sa.Column('opened_at', app.models.types.AwareDateTime(timezone=True), nullable=True),
     sa.Column('closed_at', app.models.types.AwareDateTime(timezone=True), nullable=True),
+    sa.Column('open_problem', sa.String(length=500), nullable=True),
     sa.Column('total_area', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('total_heads', sa.Integer(), nullable=True),
     sa.Column('total_rooms', sa.Integer(), nullable=True),
