@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 
@@ -20,7 +18,7 @@ def demo_command(seed_only: bool, host: str, port: int, fake_wechat_port: int) -
     from app.services.demo import seed_demo
 
     overrides = {"LINLI_DEMO": True, "PUBLIC_BASE_URL": f"http://{host}:{port}"}
-    fake_url = None
+    fake_url = None  # --seed-only starts no servers
     if not seed_only:
         fake_url = _start_fake_wechat(host, fake_wechat_port)
         overrides["WECHAT_API_BASE"] = fake_url
