@@ -53,7 +53,7 @@ def test_price_book_accept_complete_rate(wang):
                              ("收款 FW-20261123-0001 50 转账", "已经登记过收款")])
     assert "【收据】订单 FW-20261123-0001" in _last_message("o-wang")
     assert "师傅已完工" in [m.payload["text"] for m in db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.openid == "o-wang"))][-2]
+        select(OutboxMessage).where(OutboxMessage.openid == "o-wang").order_by(OutboxMessage.id))][-2]
     run_table("o-wang", [("评价 5 师傅很麻利", "谢谢您的评价！FW-20261123-0001 已确认完工（5分）")])
     order = _order()
     assert (order.status, order.rating, order.comment, order.price_fen) == ("confirmed", 5, "师傅很麻利", 5000)
