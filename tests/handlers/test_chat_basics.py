@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.handlers.messages import NoReply, TextReply
+from app.models import Room
+from app.models.ticket import Ticket
+from chat_world import NOW
 from factories import make_building, make_estate, make_person, make_room, make_staff_user, make_unit
 from chatkit import bind_account, run_table, send
 
@@ -19,8 +24,18 @@ def test_greetings(ctx):
     ])
 
 
-def test_the_menu_numbers_start_capabilities(ctx):
-    run_table("g-menu", [("菜单", "1 报修公共设施"), ("2", "哪项上门服务")])
+def test_the_menu_numbers_start_capabilities(world):
+    bind_account("g-menu", db.session.get(Room, world.room501))
+    replies = run_table("g-menu", [("菜单", "1 报修公共设施"), ("2", "请问需要哪项上门服务？回复数字")])
+    assert "1 开锁 50元/次" in replies[1]
+    run_table("g-menu", [("1", "请问什么时候上门"), ("算了", "已取消")])
+    run_table("g-menu", [("菜单", "4 查询物业费"), ("4", "目前没有未缴的费用")])
+    run_table("g-menu", [("菜单", "1 报修公共设施"), ("1", "哪里坏了")])
+
+
+def test_the_menu_numbers_for_an_unbound_resident(ctx):
+    run_table("g-menu2", [("菜单", "1 报修公共设施"), ("2", "预约上门服务要先绑定房屋")])
+    run_table("g-menu2", [("菜单", "8 绑定房屋"), ("8", "个人信息处理说明")])
 
 
 def test_out_of_scope_gets_an_honest_answer_and_the_menu(ctx):
@@ -87,7 +102,18 @@ def test_scan_answers_which_building_inside_a_report(ctx):
     building = make_building(make_estate(name="南苑"), "8")
     run_table("s4", [("垃圾好几天没人清运了", "哪栋楼")])
     reply = send("s4", kind="scan", scene=f"b:{building.id}")
-    assert "南苑8号楼" in reply.text and "请确认报修" in reply.text
+    assert "南苑8号楼" in reply.text and "请确认报修" in reply.text and "地点：8号楼" in reply.text
+    with clock.frozen_at(NOW):
+        run_table("s4", [("1", "已登记报修，编号 BX-20261123-0001")])
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert (ticket.building_id, ticket.category) == (building.id, "sanitation")
+
+
+def test_scan_prefills_the_building_of_a_report(world):
+    send("s6", kind="scan", scene=f"b:{world.b3}")
+    run_table("s6", [("电梯坏了", "3号楼的几单元"), ("2", "地点：3号楼2单元"), ("1", "已登记报修，编号 BX-20261123-0001")])
+    ticket = db.session.scalars(select(Ticket)).one()
+    assert (ticket.building_id, ticket.unit.number, ticket.category) == (world.b3, "2", "elevator")
 
 
 def test_scan_before_saying_what_is_wrong_keeps_the_building(ctx):
@@ -98,15 +124,38 @@ def test_scan_before_saying_what_is_wrong_keeps_the_building(ctx):
 
 
 @pytest.mark.parametrize("key,expected", [
-    ("REPORT", "哪里坏了"), ("SERVICES", "哪项上门服务"), ("FEES", "物业费查询和缴费功能正在上线准备中"),
-    ("VOTE", "小区方案和投票"), ("NOTICES", "通知公告"), ("PROGRESS", "进度查询"), ("HUMAN", "还没有绑定房屋"),
+    ("REPORT", "哪里坏了"), ("SERVICES", "预约上门服务要先绑定房屋"), ("FEES", "查物业费要先绑定您家的房屋"),
+    ("VOTE", "查看小区方案和投票需要先绑定房屋"), ("NOTICES", "绑定房屋后才能看到您楼栋的通知公告"),
+    ("PROGRESS", "您还没有报修、投诉或预约上门服务的记录"), ("HUMAN", "还没有绑定房屋"),
     ("BIND", "个人信息处理说明"), ("MY", "还没有绑定房屋"), ("repair_report", "哪里坏了"),
-    ("complaint_report", "反映什么问题"), ("service_order", "哪项上门服务"), ("contact", "还没有绑定房屋"),
+    ("complaint_report", "反映什么问题"), ("service_order", "预约上门服务要先绑定房屋"),
+    ("ticket_status", "您还没有报修、投诉或预约上门服务的记录"), ("contact", "还没有绑定房屋"),
     ("NO_SUCH_KEY", "我可以帮您"),
 ])
 def test_menu_clicks(ctx, key, expected):
     reply = send("c1", kind="click", event_key=key)
     assert expected in reply.text
+
+
+@pytest.mark.parametrize("key,expected", [
+    ("REPORT", "哪里坏了"), ("SERVICES", "请问需要哪项上门服务？回复数字"), ("FEES", "目前没有未缴的费用"),
+    ("VOTE", "您的小区目前没有公示中的方案"), ("NOTICES", "现在没有您所在楼栋的通知"),
+    ("PROGRESS", "您还没有报修、投诉或预约上门服务的记录"), ("HUMAN", "王楼长"),
+    ("MY", "幸福小区 3号楼2单元501室"), ("complaint_report", "反映什么问题"),
+    ("service_order", "请问需要哪项上门服务？回复数字"), ("contact", "李社工"),
+])
+def test_menu_clicks_of_a_bound_resident(world, key, expected):
+    bind_account("c3", db.session.get(Room, world.room501))
+    reply = send("c3", kind="click", event_key=key)
+    assert expected in reply.text
+
+
+def test_a_menu_click_leaves_the_open_flow(world):
+    bind_account("c4", db.session.get(Room, world.room501))
+    run_table("c4", [("楼道灯坏了", "请确认报修")])
+    assert "请问需要哪项上门服务" in send("c4", kind="click", event_key="SERVICES").text
+    run_table("c4", [("1", "请问什么时候上门"), ("1", "开锁"), ("1", "预约成功！订单号 FW-20261123-0001")])
+    assert db.session.scalars(select(Ticket)).all() == []
 
 
 def test_my_rooms_click_lists_bound_rooms(ctx):

@@ -1,35 +1,73 @@
-"""Dialogue tables for every flow, driven through respond() against the real app, database and key-value store."""
+"""Dialogue tables for every flow, driven through respond() against the real app, database and key-value store.
+
+Residents have the context a real one has (chat_world.py: 幸福小区 with a building head, a service catalogue and
+bound rooms), so each flow runs to its real end: a ticket number BX-/TS-…, an order number FW-….
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from sqlalchemy import select
 
-from app.extensions import kv
+from app.clock import TZ
+from app.extensions import db, kv
 from app.handlers.state import TTL_SECONDS
-from factories import make_building, make_estate, make_person, make_room, make_unit
+from app.models import Order, Room
+from app.models.ticket import Ticket
+from chat_world import live_in
 from chatkit import bind_account, run_table, send
+from factories import make_building, make_estate, make_room, make_unit
 
-NOT_RECORDED = "还不能登记"
+
+def _home(openid: str, world, room_id: int | None = None):
+    """A resident bound to 3号楼2单元501 (or the room given)."""
+    return bind_account(openid, db.session.get(Room, room_id or world.room501))
 
 
-def test_report_dialogue_runs_to_the_point_of_a_ticket_and_says_it_cannot_be_recorded(ctx):
+def _tickets() -> list[Ticket]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+def _orders() -> list[Order]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Order).order_by(Order.id)))
+
+
+def _unit_number(ticket: Ticket) -> str | None:
+    return ticket.unit.number if ticket.unit is not None else None
+
+
+def test_report_fills_the_place_across_turns_and_records_once_the_estate_is_known(world):
     replies = run_table("o-report", [
         ("楼道灯坏了", "请问是哪栋楼哪个单元"),
         ("3栋2单元", "请确认报修"),
-        ("1", "报修功能正在上线准备中"),
+        ("1", "还不知道您是哪个小区"),  # no binding, no scan: nothing is recorded, the flow waits
     ])
     assert "3号楼2单元" in replies[1] and "照明" in replies[1]
-    assert NOT_RECORDED in replies[2] and "没有生成工单" in replies[2]
-    assert kv().get("conv:o-report") is None
+    assert _tickets() == [] and kv().get_json("conv:o-report")["step"] == "confirm"
+    assert "幸福小区3号楼" in send("o-report", kind="scan", scene=f"b:{world.b3}").text
+    replies = run_table("o-report", [("1", "已登记报修，编号 BX-20261123-0001")])
+    assert "查进度回复“进度”" in replies[0]
+    assert kv().get_json("conv:o-report")["flow"] is None  # only the scanned building stays
+    [ticket] = _tickets()
+    assert (ticket.building_id, _unit_number(ticket), ticket.category, ticket.description) == (
+        world.b3, "2", "lighting", "楼道灯坏了")
 
 
-def test_report_asks_the_unit_when_only_the_building_is_given(ctx):
+def test_report_asks_the_unit_when_only_the_building_is_given(world):
+    _home("o-unit", world)
     run_table("o-unit", [
-        ("电梯坏了", "哪栋楼哪个单元"),
+        ("电梯坏了", "地点：3号楼2单元"),  # the bound room's building and unit first
+        ("2", "哪栋楼哪个单元"),
         ("三号楼", "3号楼的几单元"),
-        ("二单元", "3号楼2单元"),
-        ("确认", NOT_RECORDED),
+        ("一单元", "地点：3号楼1单元"),
+        ("确认", "已登记报修，编号 BX-20261123-0001"),
     ])
+    [ticket] = _tickets()
+    assert (ticket.building_id, _unit_number(ticket), ticket.category) == (world.b3, "1", "elevator")
 
 
 def test_report_started_by_a_bare_request_asks_what_is_wrong(ctx):
@@ -42,65 +80,107 @@ def test_report_started_by_a_bare_request_asks_what_is_wrong(ctx):
     ])
 
 
-def test_complaint_dialogue(ctx):
-    run_table("o-complaint", [
+def test_complaint_dialogue(world):
+    _home("o-complaint", world)
+    replies = run_table("o-complaint", [
+        ("我要投诉", "您要反映什么问题"),
+        ("楼上装修噪音太大，天天砸墙", "请确认投诉"),
+        ("对", "已登记投诉，编号 TS-20261123-0001"),
+    ])
+    assert "地点：3号楼2单元" in replies[1] and "噪音" in replies[1]
+    [ticket] = _tickets()
+    assert (ticket.kind, ticket.category, ticket.building_id) == ("complaint", "noise", world.b3)
+
+
+def test_complaint_without_binding_asks_the_building(world):
+    run_table("o-complaint2", [
         ("我要投诉", "您要反映什么问题"),
         ("楼上装修噪音太大，天天砸墙", "哪栋楼"),
         ("7号楼", "请确认投诉"),
-        ("对", "投诉功能正在上线准备中"),
     ])
+    send("o-complaint2", kind="scan", scene=f"b:{world.b7}")
+    run_table("o-complaint2", [("对", "已登记投诉，编号 TS-20261123-0001")])
+    assert _tickets()[0].building_id == world.b7
 
 
-def test_home_service_dialogue(ctx):
+def test_home_service_dialogue(world):
+    _home("o-service", world)
     replies = run_table("o-service", [
-        ("我家马桶堵了", "您家的地址"),
-        ("五号楼三零二", "什么时候上门"),
-        ("明天下午三点", "请确认上门服务"),
-        ("1", "预约功能正在上线准备中"),
+        ("我家马桶堵了", "请问什么时候上门"),
+        ("明天下午三点", "请确认预约"),
+        ("1", "预约成功！订单号 FW-20261123-0001"),
     ])
-    assert "疏通下水" in replies[2] and "5号楼302室" in replies[2] and "15:00" in replies[2]
-    assert "不会有师傅因此上门" in replies[3]
+    assert "疏通下水：60元/次" in replies[1] and "幸福小区3号楼2单元501室" in replies[1]
+    assert "11月24日（周二）15:00" in replies[1]
+    assert kv().get("conv:o-service") is None
+    [order] = _orders()
+    assert (order.item_code, order.room_id, order.status, order.note) == ("drain", world.room501, "ordered",
+                                                                          "我家马桶堵了")
+    assert order.scheduled_at == datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
 
 
-def test_home_service_asks_which_service(ctx):
-    run_table("o-which", [
+def test_home_service_asks_which_service(world):
+    _home("o-which", world)
+    replies = run_table("o-which", [
         ("我想预约上门服务", "哪项上门服务"),
-        ("4", "您家的地址"),
-        ("8号楼1单元301", "什么时候"),
-        ("下午", "13:00"),
-        ("2", "您家的地址"),
-        ("8号楼1单元301", "什么时候"),
-        ("尽快", "尽快"),
+        ("4", "什么时候上门"),
+        ("下午", "11月23日（周一）13:00"),
+        ("2", "什么时候上门"),
+        ("尽快", "11月23日（周一）10:00"),
         ("取消", "已取消"),
     ])
+    assert "1 开锁 50元/次" in replies[0] and "4 家政保洁 35元/小时" in replies[0]
+    assert "服务时间 08:00-17:00" in replies[1] and "家政保洁" in replies[2]
+    assert _orders() == [] and kv().get("conv:o-which") is None
 
 
-def test_a_place_given_at_confirmation_corrects_it(ctx):
+def test_a_place_given_at_confirmation_corrects_it(world):
+    _home("o-fix", world)
     run_table("o-fix", [
-        ("楼上天天半夜蹦迪", "哪栋楼"),
-        ("3栋", "请确认投诉"),
+        ("楼上天天半夜蹦迪", "地点：3号楼2单元"),
+        ("不是这栋，是8栋", "幸福小区没有找到8号楼"),
         ("不是这栋，是4栋", "地点：4号楼"),
-        ("1", "投诉功能正在上线准备中"),
+        ("1", "已登记投诉，编号 TS-20261123-0001"),
     ])
+    [ticket] = _tickets()
+    assert (ticket.building_id, ticket.unit_id) == (world.b4, None)
+
+
+def test_a_time_given_at_confirmation_corrects_it(world):
+    _home("o-fix2", world)
     run_table("o-fix2", [
-        ("明天上午来开锁", "您家的地址"),
-        ("5号楼302", "请确认上门服务"),
-        ("改到后天下午三点吧", "15:00"),
+        ("明天上午来开锁", "11月24日（周二）08:00"),
+        ("改到后天下午三点吧", "11月25日（周三）15:00"),
+        ("1", "预约成功！订单号 FW-20261123-0001"),
     ])
+    [order] = _orders()
+    assert (order.item_code, order.scheduled_at) == ("unlock", datetime(2026, 11, 25, 15, 0, tzinfo=TZ))
 
 
-def test_home_service_asks_the_door_number_after_the_building(ctx):
+def test_home_service_asks_which_home_when_two_rooms_are_bound(world):
+    live_in("o-door", world.room501, world.room4101)
     run_table("o-door", [
-        ("我家水龙头坏了", "您家的地址"),
-        ("三号楼二单元", "哪一户"),
-        ("五零一", "什么时候上门"),
-        ("周六上午", "3号楼2单元501室"),
+        ("我家水龙头坏了", "到哪一户上门？回复数字：1 3号楼2单元501室 2 4号楼1单元101室"),
+        ("2", "什么时候上门"),
+        ("周六上午", "幸福小区4号楼1单元101室"),
+        ("1", "预约成功！订单号 FW-20261123-0001"),
     ])
+    [order] = _orders()
+    assert (order.item_code, order.room_id) == ("plumbing", world.room4101)
+    assert order.scheduled_at == datetime(2026, 11, 28, 8, 0, tzinfo=TZ)
 
 
-def test_price_questions_are_answered_without_a_flow(ctx):
-    run_table("o-price", [("开锁多少钱", "价目表还在整理")])
+def test_price_questions_without_a_binding_are_answered_without_a_flow(world):
+    run_table("o-price", [("开锁多少钱", "请先绑定房屋")])
     assert kv().get("conv:o-price") is None
+
+
+def test_price_questions_offer_a_booking_to_a_bound_resident(world):
+    _home("o-price2", world)
+    replies = run_table("o-price2", [("开锁多少钱", "开锁：50元/次"), ("1", "请问什么时候上门")])
+    assert "回复 1 预约，回复 2 不用了" in replies[0] and "服务时间 07:00-22:00" in replies[1]
+    run_table("o-price2", [("算了", "已取消"), ("开锁多少钱", "开锁：50元/次"), ("2", "好的")])
+    assert kv().get("conv:o-price2") is None and _orders() == []
 
 
 def test_cancel_leaves_the_flow(ctx):
@@ -111,21 +191,61 @@ def test_cancel_leaves_the_flow(ctx):
     ])
 
 
-def test_back_steps_back(ctx):
+def test_cancel_at_the_confirmation_records_nothing(world):
+    _home("o-cancel2", world)
+    run_table("o-cancel2", [("楼道灯坏了", "请确认报修"), ("算了", "已取消"), ("1", "我可以帮您")])
+    run_table("o-cancel2", [("我家马桶堵了", "什么时候上门"), ("1", "请确认预约"), ("取消", "已取消"),
+                            ("1", "我可以帮您")])
+    assert _tickets() == [] and _orders() == []
+
+
+def test_back_steps_back(world):
+    live_in("o-back", world.room501, world.room4101)
     run_table("o-back", [
-        ("我家马桶堵了", "您家的地址"),
-        ("3号楼2单元501", "什么时候上门"),
-        ("返回", "您家的地址"),
-        ("4号楼1单元101", "什么时候上门"),
-        ("明天上午", "4号楼1单元101室"),
+        ("我家马桶堵了", "到哪一户上门"),
+        ("1", "什么时候上门"),
+        ("返回", "到哪一户上门"),
+        ("2", "什么时候上门"),
+        ("明天上午9点", "幸福小区4号楼1单元101室"),
+        ("1", "预约成功！订单号 FW-20261123-0001"),
     ])
+    assert _orders()[0].room_id == world.room4101
 
 
-def test_clarification_of_home_or_shared_pipes(ctx):
+def test_back_in_a_report_and_at_the_first_step(world):
+    _home("o-back2", world)
+    run_table("o-back2", [
+        ("电梯坏了", "请确认报修"),
+        ("2", "哪栋楼哪个单元"),
+        ("三号楼", "3号楼的几单元"),
+        ("返回", "哪栋楼哪个单元"),
+        ("4栋", "4号楼的几单元"),
+        ("1", "地点：4号楼1单元"),
+        ("1", "已登记报修，编号 BX-20261123-0001"),
+    ])
+    assert (_tickets()[0].building_id, _unit_number(_tickets()[0])) == (world.b4, "1")
+    run_table("o-back2", [("我要报修", "哪里坏了"), ("返回", "已经是第一步了"), ("返回", "已经是第一步了")])
+    run_table("o-back2", [("算了", "已取消"), ("返回", "已回到开始")])
+
+
+def test_clarification_of_home_or_shared_pipes(world):
+    _home("o-clarify", world)
     run_table("o-clarify", [
         ("下水道堵了", "您是要：1 报修公共设施 2 预约上门服务"),
-        ("2", "您家的地址"),
+        ("2", "请问什么时候上门"),
+        ("1", "疏通下水"),
+        ("1", "预约成功！订单号 FW-20261123-0001"),
     ])
+    replies = run_table("o-clarify", [
+        ("下水道堵了", "您是要"),
+        ("公共的", "请确认报修"),
+        ("1", "已登记报修，编号 BX-20261123-0001"),
+    ])
+    assert "给排水" in replies[1] and "3号楼2单元" in replies[1]
+    assert _orders()[0].item_code == "drain" and _tickets()[0].category == "water"
+
+
+def test_clarification_without_a_binding_asks_the_building(ctx):
     run_table("o-clarify2", [
         ("下水道堵了", "您是要"),
         ("公共的", "哪栋楼哪个单元"),
@@ -133,17 +253,33 @@ def test_clarification_of_home_or_shared_pipes(ctx):
     ])
 
 
-def test_an_unrelated_answer_to_the_clarification_is_understood_afresh(ctx):
-    run_table("o-clarify3", [
+def test_an_unrelated_answer_to_the_clarification_is_understood_afresh(world):
+    _home("o-clarify3", world)
+    replies = run_table("o-clarify3", [
         ("下水道堵了", "您是要"),
-        ("物业费怎么交", "物业费查询和缴费功能正在上线准备中"),
+        ("物业费怎么交", "交费方式"),
+        ("1", "我可以帮您"),  # the clarification is over: "1" no longer picks a report
     ])
+    assert "目前没有未缴的费用" in replies[1] and "王楼长" in replies[1]
+    assert _tickets() == []
 
 
-def test_a_clear_new_request_inside_a_flow_switches(ctx):
+def test_a_clear_new_request_inside_a_flow_switches(world):
+    _home("o-switch", world)
     run_table("o-switch", [
+        ("楼道灯坏了", "请确认报修"),
+        ("投票结果出来没", "您的小区目前没有公示中的方案"),
+        ("1", "我可以帮您"),  # the report was left: "1" confirms nothing
+    ])
+    run_table("o-switch", [("我家马桶堵了", "什么时候上门"), ("物业费还欠多少", "目前没有未缴的费用")])
+    assert kv().get("conv:o-switch") is None
+    assert _tickets() == [] and _orders() == []
+
+
+def test_a_clear_new_request_switches_for_an_unbound_resident_too(ctx):
+    run_table("o-switch2", [
         ("楼道灯坏了", "哪栋楼"),
-        ("投票结果出来没", "小区方案和投票功能正在上线准备中"),
+        ("投票结果出来没", "需要先绑定房屋"),
         ("1", "我可以帮您"),
     ])
 
@@ -167,21 +303,25 @@ def test_state_is_kept_with_a_ttl(ctx):
     assert kv().get_json("conv:o-ttl")["flow"] == "report_issue"
 
 
-def test_bound_room_fills_the_service_address(ctx):
-    estate = make_estate(name="幸福小区")
-    room = make_room(make_unit(make_building(estate, "3"), "2"), "501", owner=make_person())
-    bind_account("o-bound", room)
+def test_bound_room_fills_the_service_address(world):
+    _home("o-bound", world)
     replies = run_table("o-bound", [
         ("我家水龙头坏了", "什么时候上门"),
-        ("后天", "3号楼2单元501室"),
+        ("后天", "11月25日（周三）几点呢"),
+        ("2", "幸福小区3号楼2单元501室"),
+        ("1", "预约成功！订单号 FW-20261123-0001"),
     ])
-    assert "您家的地址" not in replies[0]
+    assert "到哪一户" not in replies[0] and "水暖维修" in replies[2] and "11月25日（周三）09:00" in replies[2]
+    assert _orders()[0].room_id == world.room501
 
 
-def test_pending_binding_does_not_fill_slots(ctx):
-    room = make_room(make_unit(make_building(make_estate(), "3"), "2"), "501")
-    bind_account("o-pending", room, status="pending")
-    run_table("o-pending", [("我家水龙头坏了", "您家的地址")])
+def test_pending_binding_does_not_fill_slots(world):
+    live_in("o-pending", world.room501, status="pending")
+    run_table("o-pending", [("我家水龙头坏了", "要先绑定房屋")])
+    assert kv().get("conv:o-pending") is None
+    replies = run_table("o-pending", [("楼道灯坏了", "请问是哪栋楼哪个单元")])
+    assert "3号楼" not in replies[0]
+    assert "building" not in kv().get_json("conv:o-pending")["slots"]
 
 
 def test_bound_resident_report_is_prefilled_and_checked_against_the_register(ctx):
@@ -197,15 +337,18 @@ def test_bound_resident_report_is_prefilled_and_checked_against_the_register(ctx
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("物业费还欠多少", "物业费查询和缴费功能正在上线准备中"),
-    ("投票结果出来没", "小区方案和投票功能正在上线准备中"),
-    ("明天停水吗", "通知公告功能正在上线准备中"),
-    ("我报修的灯修好了吗", "进度查询功能正在上线准备中"),
+    ("物业费还欠多少", "查物业费要先绑定您家的房屋"),
+    ("投票结果出来没", "查看小区方案和投票需要先绑定房屋"),
+    ("明天停水吗", "绑定房屋后才能看到您楼栋的通知公告"),
+    ("我家马桶堵了", "预约上门服务要先绑定房屋"),
+    ("开锁多少钱", "请先绑定房屋"),
+    ("我报修的灯修好了吗", "您还没有报修、投诉或预约上门服务的记录"),
 ])
-def test_later_capabilities_say_plainly_they_are_being_prepared(ctx, text, expected):
+def test_an_unknown_resident_is_told_what_is_needed_first(world, text, expected):
     replies = run_table("o-later", [(text, expected)])
-    for claim in ("已登记", "已提交", "已绑定", "已缴费", "已受理"):
+    for claim in ("已登记", "已提交", "已绑定", "已缴费", "已受理", "正在上线准备中"):
         assert claim not in replies[0]
+    assert kv().get("conv:o-later") is None
 
 
 def test_bind_echoes_the_address(ctx):

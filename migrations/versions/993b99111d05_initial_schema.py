@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5826cb913178
+Revision ID: 993b99111d05
 Revises: 
-Create Date: 2026-11-22 20:35:10.071615
+Create Date: 2026-11-22 20:41:33.397433
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import app.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = '5826cb913178'
+revision = '993b99111d05'
 down_revision = None
 branch_labels = None
 depends_on = None
