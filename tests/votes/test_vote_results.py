@@ -58,6 +58,13 @@ def test_adopted_plan_becomes_current_with_its_fees(world, staff):
     vote_results.close_due(CLOSES)
     assert db.session.get(Vote, vote.id).passed is True
     assert plans.current_fee_standard(world["estate_id"]) == ("per_area", 30, "quarterly")
+    # The adopted standard becomes the estate's fee schedule from the first day of the next month.
+    from app.models.fee import FeeSchedule
+
+    schedule = db.session.scalar(select(FeeSchedule).where(FeeSchedule.estate_id == world["estate_id"]))
+    assert schedule.source == "plan" and schedule.plan_id == vote.plan_id
+    assert (schedule.basis, schedule.rate_fen, schedule.cycle) == ("per_area", 30, "quarterly")
+    assert schedule.starts_on == (CLOSES.date().replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 @pytest.mark.parametrize("profile, passed", [("art278", True), ("half_of_all", False)])
@@ -124,21 +131,3 @@ def test_reminders_go_to_the_building_head_once_a_day(world, staff):
     assert "1号楼1单元201室" in text and "1号楼1单元101室" not in text and "2号楼" not in text
     assert "138" not in text
 
-
-def test_adopted_plan_sets_the_fee_schedule_from_next_month(world, staff):
-    from datetime import date
-
-    from app.models.fee import FeeSchedule
-
-    vote = open_vote(staff, world["estate_id"])
-    with clock.frozen_at(DURING):
-        for openid in ("o-zhang", "o-li", "o-liu"):
-            ballots.cast(openid, vote.id, "agree")
-        ballots.enter_paper(staff, vote.id, world["room_202"], "agree", PNG, "p.png", "image/png")
-    vote_results.close_due(CLOSES)
-    db.session.commit()
-    schedule = db.session.scalar(select(FeeSchedule).where(FeeSchedule.estate_id == world["estate_id"]))
-    assert schedule is not None and schedule.source == "plan" and schedule.plan_id == vote.plan_id
-    assert schedule.basis == "per_area" and schedule.rate_fen == 30 and schedule.cycle == "quarterly"
-    first_of_next_month = (CLOSES.date().replace(day=1) + timedelta(days=32)).replace(day=1)
-    assert schedule.starts_on == first_of_next_month and schedule.starts_on > date(2000, 1, 1)
