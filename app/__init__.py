@@ -30,6 +30,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_kv(app)
     register_blueprints(app)
     _enable_sqlite_pragmas(app)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind nginx every request comes from the proxy; rate limits and audit need the resident's address.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config.get("LINLI_NLP_PRELOAD"):
         from app.nlp import warm_up
 

@@ -61,6 +61,8 @@ def from_environment(instance_path: str) -> dict:
         "TICKET_PHOTO_MAX": int(_env("TICKET_PHOTO_MAX", str(5 * 1024 * 1024))),  # bytes per uploaded ticket photo
         "TICKET_UPLOAD_DIR": _env("TICKET_UPLOAD_DIR"),  # where ticket photos go (default: instance/uploads/tickets)
         "LINLI_DEMO": _flag("LINLI_DEMO"),
+        # How many reverse proxies (nginx) stand in front: their X-Forwarded-For gives the real client address.
+        "TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0")),
         "LINLI_NLP_PRELOAD": _flag("LINLI_NLP_PRELOAD", True),
         "LINLI_OFFICE_INFO": _env("LINLI_OFFICE_INFO", ""),  # office address/hours shown to unbound residents
         "TIMEZONE": TIMEZONE,

@@ -11,3 +11,15 @@ def test_unknown_page_is_chinese_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "没有找到" in response.get_data(as_text=True)
+
+
+def test_trusted_proxy_gives_the_client_address(tmp_path):
+    from flask import request
+
+    from app import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite3", "LINLI_NLP_PRELOAD": False,
+                      "REDIS_URL": None, "TRUSTED_PROXIES": 1})
+    app.add_url_rule("/_ip", "ip", lambda: request.remote_addr)
+    answer = app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert answer.get_data(as_text=True) == "203.0.113.9"
