@@ -9,9 +9,9 @@ from app.extensions import db
 from app.handlers import places, texts
 from app.handlers.messages import Reply, TextReply
 from app.handlers.registry import Turn, register
-from app.models import Building, Estate, Room, Unit
+from app.models import Estate, Room
 from app.models.person import RELATIONS
-from app.services import binding, privacy_rights
+from app.services import binding, estates, privacy_rights
 from app.services.errors import DomainError
 
 CONSENT_WORDS = {"同意", "我同意", "同意了", "好的同意", "1"} | texts.YES
@@ -73,17 +73,8 @@ def _bind_code(turn: Turn, code: str) -> Reply:
 def _estate(turn: Turn) -> Estate | None:
     if turn.resident.estate is not None:
         return turn.resident.estate
-    estates = db.session.scalars(select(Estate).limit(2)).all()
-    return estates[0] if len(estates) == 1 else None
-
-
-def _find_room(estate: Estate, slots: dict) -> list[Room]:
-    query = (select(Room).join(Building, Room.building_id == Building.id).join(Unit, Room.unit_id == Unit.id)
-             .where(Room.estate_id == estate.id, Building.number == str(slots.get("building", "")),
-                    Room.number == str(slots.get("room", ""))))
-    if slots.get("unit"):
-        query = query.where(Unit.number == str(slots["unit"]))
-    return list(db.session.scalars(query))
+    candidates = db.session.scalars(select(Estate).limit(2)).all()
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def resume(turn: Turn) -> Reply | None:
@@ -148,7 +139,7 @@ def _check_room(turn: Turn) -> Reply:
     if not slots.get("building") or not slots.get("room"):
         conversation.goto("room")
         return TextReply("请把楼号和房号都告诉我，例如“5号楼1单元302”。")
-    rooms = _find_room(estate, slots)
+    rooms = estates.find_rooms(estate.id, slots["building"], slots["room"], slots.get("unit", ""))
     if len(rooms) > 1:
         conversation.goto("room")
         return TextReply(f"{places.label(slots)}有几个单元都有，请连单元一起说，例如“5号楼1单元302”。")

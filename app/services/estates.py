@@ -1,14 +1,27 @@
-"""Editing an estate's register entry: type, management modes, committee, fund, hand-over and the 六有 dates."""
+"""Estates in the register: finding a room by its address, and editing the estate's type, modes, flags and 六有."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from app.extensions import db
-from app.models import Estate, EstateStandard
+
+from app.models import Building, Estate, EstateStandard, Room, Unit
 from app.models.place import ESTATE_TYPES, MANAGEMENT_MODES, SIX_HAVES
 from app.services import audit
 from app.services.errors import DomainError
+
+
+def find_rooms(estate_id: int, building: str, room: str, unit: str = "") -> list[Room]:
+    """The rooms of an estate at building + room number (and unit when given); several when units are ambiguous."""
+    query = (select(Room).join(Building, Room.building_id == Building.id).join(Unit, Room.unit_id == Unit.id)
+             .where(Room.estate_id == estate_id, Building.number == str(building).strip().upper(),
+                    Room.number == str(room).strip().upper()))
+    if str(unit).strip():
+        query = query.where(Unit.number == str(unit).strip())
+    return list(db.session.scalars(query))
 
 
 def update_estate(estate: Estate, *, actor_id: int, name: str, address: str, estate_type: str, modes: list[str],

@@ -10,9 +10,9 @@ from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_t
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Building, Estate, Room, Unit
+from app.models import Estate, Room
 from app.models.person import RELATIONS
-from app.services import binding, privacy_rights
+from app.services import binding, estates, privacy_rights
 from app.services.errors import DomainError
 from app.wechat import h5
 
@@ -69,12 +69,9 @@ def oauth_callback():
 
 
 def _find_room(estate_id: str, building: str, unit: str, number: str) -> Room | None:
-    query = (select(Room).join(Unit, Room.unit_id == Unit.id).join(Building, Room.building_id == Building.id)
-             .where(Room.estate_id == int(estate_id) if estate_id.isdigit() else False,
-                    Building.number == building.strip().upper(), Room.number == number.strip().upper()))
-    if unit.strip():
-        query = query.where(Unit.number == unit.strip())
-    rooms = db.session.scalars(query).all()
+    if not estate_id.isdigit():
+        return None
+    rooms = estates.find_rooms(int(estate_id), building, number, unit)
     return rooms[0] if len(rooms) == 1 else None
 
 
@@ -109,9 +106,9 @@ def bind():
         except DomainError as exc:
             db.session.rollback()
             error = exc.message
-    estates = db.session.scalars(select(Estate).order_by(Estate.name)).all()
+    estate_list = db.session.scalars(select(Estate).order_by(Estate.name)).all()
     return render_template("h5/bind.html", notice=binding.PROCESSING_NOTICE, consented=binding.has_consent(account),
-                           bindings=account.active_bindings(), estates=estates, relations=RELATIONS,
+                           bindings=account.active_bindings(), estates=estate_list, relations=RELATIONS,
                            message=message, error=error), (200 if not error else 422)
 
 

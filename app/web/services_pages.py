@@ -11,9 +11,9 @@ from sqlalchemy import or_, select
 
 from app import clock
 from app.extensions import db
-from app.models import Building, CatalogItem, Estate, Order, Room, Street, Unit
+from app.models import CatalogItem, Estate, Order, Street
 from app.models.service import ITEM_CODES, ORDER_STATUSES, PAYMENT_METHODS, PROVIDER_KINDS
-from app.services import audit, catalogue, providers, scope
+from app.services import audit, catalogue, estates, providers, scope
 from app.services.errors import DomainError, NotFound
 from app.web.auth import role_required
 from app.web.dashboard import add_nav_item
@@ -186,14 +186,10 @@ def _room_id(estate: Estate, text: str) -> int | None:
         return None
     if len(parts) not in (2, 3):
         raise DomainError("抵费房屋请写成 楼号-单元-房号，例如 3-2-501；没有单元写 3-501。")
-    query = (select(Room.id).join(Building, Room.building_id == Building.id).join(Unit, Room.unit_id == Unit.id)
-             .where(Room.estate_id == estate.id, Building.number == parts[0], Room.number == parts[-1]))
-    if len(parts) == 3:
-        query = query.where(Unit.number == parts[1])
-    found = list(db.session.scalars(query))
+    found = estates.find_rooms(estate.id, parts[0], parts[-1], parts[1] if len(parts) == 3 else "")
     if len(found) != 1:
         raise DomainError(f"{estate.name}没有找到房屋 {text.strip()}，请核对。")
-    return found[0]
+    return found[0].id
 
 
 @bp.post("/providers/new")
