@@ -14,6 +14,23 @@ class LockTimeout(Exception):
     """Raised when a lock could not be acquired within its blocking timeout."""
 
 
+class Guarded:
+    """A value read under a lock; what the holder puts is written when the lock is released, while still held."""
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+        self.write: tuple[str, float | None] | None = None  # (value, ttl); ("", None) means delete
+        self.changed = False
+
+    def put(self, value: str, ttl: float | None = None) -> None:
+        """Store `value` (with a TTL) at release."""
+        self.write, self.changed = (value, ttl), True
+
+    def remove(self) -> None:
+        """Delete the value at release."""
+        self.write, self.changed = None, True
+
+
 class KeyValueStore:
     """What every store offers; values are strings, TTLs are seconds."""
 
@@ -54,6 +71,14 @@ class KeyValueStore:
         """Store a JSON-encoded value."""
         return self.set(key, json.dumps(value, ensure_ascii=False, default=str), ttl=ttl, nx=nx)
 
+    def flag(self, key: str, ttl: float) -> None:
+        """Note that something was done recently (a hint to skip repeating it, not a lock)."""
+        self.set(key, "1", ttl=ttl)
+
+    def flagged(self, key: str) -> bool:
+        """Whether `flag(key)` was called within its TTL."""
+        return self.get(key) is not None
+
     def hit_limit(self, key: str, limit: int, window: float) -> bool:
         """Count one attempt in a fixed window; True when the attempt is over the limit."""
         return self.incr(f"rl:{key}", window) > limit
@@ -74,6 +99,40 @@ class KeyValueStore:
             yield
         finally:
             self._release_if_owner(key, token)
+
+    @contextmanager
+    def guarded(self, name: str, key: str, timeout: float = 10.0, wait: float = 5.0) -> Iterator[Guarded]:
+        """Hold lock `name` while reading and then writing `key`: the chat engine's per-resident state.
+
+        One round trip takes the lock and reads the value; one more writes the value and releases the lock, and
+        only while the lock is still ours (a holder that overran its timeout must not overwrite a newer state).
+        An exception inside the block releases the lock without writing.
+        """
+        lock_key = f"lock:{name}"
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + wait
+        delay = 0.005
+        while True:
+            acquired, value = self._acquire_and_get(lock_key, token, timeout, key)
+            if acquired:
+                break
+            if time.monotonic() >= deadline:
+                raise LockTimeout(name)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        record = Guarded(value)
+        try:
+            yield record
+        except BaseException:
+            self._release_if_owner(lock_key, token)
+            raise
+        self._write_and_release(lock_key, token, key, record)
+
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, key: str) -> tuple[bool, str | None]:
+        raise NotImplementedError
+
+    def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
+        raise NotImplementedError
 
 
 class MemoryStore(KeyValueStore):
@@ -139,11 +198,37 @@ class MemoryStore(KeyValueStore):
             if item is not None and item[0] == token:
                 del self._data[key]
 
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, key: str) -> tuple[bool, str | None]:
+        with self._mutex:
+            if not self.set(lock_key, token, ttl=timeout, nx=True):
+                return False, None
+            return True, self.get(key)
+
+    def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
+        with self._mutex:
+            if self.get(lock_key) != token:
+                return
+            if record.changed:
+                if record.write is None:
+                    self.delete(key)
+                else:
+                    self.set(key, record.write[0], ttl=record.write[1])
+            self.delete(lock_key)
+
 
 # Delete the lock only if we still own it, atomically (a Lua script runs as one step in Redis).
 _RELEASE_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
+"""
+# The same, writing (ARGV[2] = "set"/"del"/"keep") the guarded value first: KEYS = lock, value.
+_WRITE_AND_RELEASE_SCRIPT = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == 'set' then
+  if tonumber(ARGV[4]) > 0 then redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4])
+  else redis.call('set', KEYS[2], ARGV[3]) end
+elseif ARGV[2] == 'del' then redis.call('del', KEYS[2]) end
+return redis.call('del', KEYS[1])
 """
 
 
@@ -159,6 +244,9 @@ class RedisStore(KeyValueStore):
             health_check_interval=30,
         )
         self._release = self.client.register_script(_RELEASE_SCRIPT)
+        # Flags seen in this process, with their expiry: most messages then need no round trip to check them.
+        self._near_flags: dict[str, float] = {}
+        self._write_release = self.client.register_script(_WRITE_AND_RELEASE_SCRIPT)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -171,7 +259,26 @@ class RedisStore(KeyValueStore):
         return bool(self.client.set(self._k(key), value, px=px, nx=nx))
 
     def delete(self, key: str) -> None:
+        self._near_flags.pop(key, None)
         self.client.delete(self._k(key))
+
+    def flag(self, key: str, ttl: float) -> None:
+        self.set(key, "1", ttl=ttl)
+        self._remember_flag(key, ttl)
+
+    def flagged(self, key: str) -> bool:
+        if self._near_flags.get(key, 0.0) > time.monotonic():
+            return True
+        ms = self.client.pttl(self._k(key))  # -2: absent, -1: no expiry
+        if ms == -2:
+            return False
+        self._remember_flag(key, ms / 1000 if ms > 0 else 60.0)
+        return True
+
+    def _remember_flag(self, key: str, ttl: float) -> None:
+        if len(self._near_flags) >= 50_000:  # bounded memory: forget everything rather than track ages
+            self._near_flags.clear()
+        self._near_flags[key] = time.monotonic() + ttl
 
     def incr(self, key: str, ttl: float) -> int:
         pipe = self.client.pipeline()
@@ -189,6 +296,7 @@ class RedisStore(KeyValueStore):
         return bool(self.client.ping())
 
     def clear(self) -> None:
+        self._near_flags.clear()
         cursor = 0
         while True:
             cursor, keys = self.client.scan(cursor, match=self.prefix + "*", count=500)
@@ -199,6 +307,23 @@ class RedisStore(KeyValueStore):
 
     def _release_if_owner(self, key: str, token: str) -> None:
         self._release(keys=[self._k(key)], args=[token])
+
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, key: str) -> tuple[bool, str | None]:
+        # One round trip: SET NX the lock and GET the value; the value is ignored when the lock was taken.
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(self._k(lock_key), token, px=int(timeout * 1000), nx=True)
+        pipe.get(self._k(key))
+        acquired, value = pipe.execute()
+        return bool(acquired), (value if acquired else None)
+
+    def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
+        if not record.changed:
+            op, value, ttl_ms = "keep", "", 0
+        elif record.write is None:
+            op, value, ttl_ms = "del", "", 0
+        else:
+            op, value, ttl_ms = "set", record.write[0], int(record.write[1] * 1000) if record.write[1] else 0
+        self._write_release(keys=[self._k(lock_key), self._k(key)], args=[token, op, value, ttl_ms])
 
 
 def make_store(redis_url: str | None, prefix: str = "linli:") -> KeyValueStore:

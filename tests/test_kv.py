@@ -100,3 +100,68 @@ def test_release_only_by_owner(kvs):
         time.sleep(0.3)  # our lock expired; another holder takes it
         assert kvs.set("lock:mine", "other", ttl=5, nx=True)
     assert kvs.get("lock:mine") == "other"
+
+
+def test_guarded_reads_then_writes_under_the_lock(kvs):
+    with kvs.guarded("conv:o1", "conv:o1:state", timeout=5, wait=1) as stored:
+        assert stored.value is None
+        assert not kvs.set("lock:conv:o1", "intruder", ttl=5, nx=True)  # held while inside
+        stored.put("step-1", ttl=5)
+    assert kvs.get("conv:o1:state") == "step-1" and 0 < kvs.ttl("conv:o1:state") <= 5
+    assert kvs.get("lock:conv:o1") is None
+    with kvs.guarded("conv:o1", "conv:o1:state") as stored:
+        assert stored.value == "step-1"  # nothing put: the value stays
+    assert kvs.get("conv:o1:state") == "step-1"
+    with kvs.guarded("conv:o1", "conv:o1:state") as stored:
+        stored.remove()
+    assert kvs.get("conv:o1:state") is None
+
+
+def test_guarded_serialises_read_modify_write_across_threads(kvs):
+    kvs.set("counter", "0")
+
+    def bump():
+        for _ in range(20):
+            with kvs.guarded("counter", "counter", timeout=5, wait=10) as stored:
+                stored.put(str(int(stored.value) + 1))
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert kvs.get("counter") == "80"
+
+
+def test_guarded_writes_nothing_after_an_error_or_a_lost_lock(kvs):
+    with pytest.raises(RuntimeError):
+        with kvs.guarded("g", "g:value") as stored:
+            stored.put("half-done")
+            raise RuntimeError("handler failed")
+    assert kvs.get("g:value") is None and kvs.get("lock:g") is None
+    with kvs.guarded("g", "g:value", timeout=0.2) as stored:
+        time.sleep(0.3)  # our lock expired and someone else took it and wrote a newer value
+        assert kvs.set("lock:g", "other", ttl=5, nx=True)
+        kvs.set("g:value", "newer")
+        stored.put("stale")
+    assert kvs.get("g:value") == "newer" and kvs.get("lock:g") == "other"
+    with pytest.raises(LockTimeout):
+        with kvs.guarded("g", "g:value", wait=0.05):
+            pass
+
+
+def test_flags_are_seen_and_forgotten(kvs):
+    assert not kvs.flagged("fresh:o1")
+    kvs.flag("fresh:o1", ttl=0.3)
+    assert kvs.flagged("fresh:o1") and kvs.flagged("fresh:o1")
+    kvs.delete("fresh:o1")
+    assert not kvs.flagged("fresh:o1")
+    kvs.flag("fresh:o2", ttl=0.2)
+    time.sleep(0.3)
+    assert not kvs.flagged("fresh:o2")
+
+
+def test_a_flag_set_by_another_process_is_seen(kvs):
+    other = kvs if isinstance(kvs, MemoryStore) else RedisStore(REDIS_URL, prefix="linli-kvtest:")
+    other.flag("fresh:o3", ttl=5)
+    assert kvs.flagged("fresh:o3")

@@ -28,13 +28,18 @@ _SILENT_KINDS = {"view", "location_event", "unsubscribe"}
 
 def respond(inbound: Inbound) -> Reply:
     """Answer one inbound message or event, keeping the resident's conversation state in the key-value store."""
-    # One message of a resident at a time: two quick messages must not overwrite each other's state.
+    # One message of a resident at a time: two quick messages must not overwrite each other's state. The lock and
+    # the state travel together (one round trip to take and read, one to write and release).
     try:
-        with kv().lock(f"conv:{inbound.openid}", timeout=15, wait=3):
-            conversation = state.load(inbound.openid)
+        with kv().guarded(f"conv:{inbound.openid}", state.key(inbound.openid), timeout=15, wait=3) as stored:
+            conversation = state.decode(inbound.openid, stored.value)
             turn = Turn(inbound=inbound, conversation=conversation, text=(inbound.text or "").strip())
             reply = _route(turn)
-            state.save(conversation)
+            raw = state.encode(conversation)
+            if raw is None:
+                stored.remove()
+            else:
+                stored.put(raw, ttl=state.TTL_SECONDS)
     except LockTimeout:
         log.warning("conversation busy openid=%s kind=%s", inbound.openid, inbound.kind)
         return TextReply("上一条消息还在处理，请稍等几秒再发。")

@@ -1,9 +1,10 @@
-"""A resident's conversation state: JSON in the key-value store under conv:<openid>, expiring after 30 minutes."""
+"""A resident's conversation state: JSON under conv:<openid>, kept by the engine under a lock, for 30 minutes."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
-from app.extensions import kv
+
 
 TTL_SECONDS = 30 * 60
 MAX_MEDIA = 9
@@ -60,23 +61,23 @@ class Conversation:
             self.media.append({"kind": kind, "media_id": media_id})
 
 
-def _key(openid: str) -> str:
+def key(openid: str) -> str:
+    """The key-value key of a resident's conversation."""
     return f"conv:{openid}"
 
 
-def load(openid: str) -> Conversation:
-    """The resident's conversation, or a fresh one."""
-    raw = kv().get_json(_key(openid))
-    if not isinstance(raw, dict):
+def decode(openid: str, raw: str | None) -> Conversation:
+    """The conversation stored as `raw` JSON, or a fresh one."""
+    data = json.loads(raw) if raw else None
+    if not isinstance(data, dict):
         return Conversation(openid=openid)
-    known = {name: raw[name] for name in Conversation.__dataclass_fields__ if name in raw}
+    known = {name: data[name] for name in Conversation.__dataclass_fields__ if name in data}
     known["openid"] = openid
     return Conversation(**known)
 
 
-def save(conversation: Conversation) -> None:
-    """Store the conversation with a fresh TTL; an empty one is deleted instead."""
+def encode(conversation: Conversation) -> str | None:
+    """The JSON to store, or None when there is nothing worth keeping (no flow, no scanned building)."""
     if conversation.flow is None and conversation.building_id is None:
-        kv().delete(_key(conversation.openid))
-        return
-    kv().set_json(_key(conversation.openid), asdict(conversation), ttl=TTL_SECONDS)
+        return None
+    return json.dumps(asdict(conversation), ensure_ascii=False, default=str)

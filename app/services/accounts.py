@@ -47,7 +47,7 @@ def record_interaction(openid: str, kind: str, at: datetime) -> ResidentAccount 
     if kind not in INTERACTIVE_KINDS:
         return None
     fresh_key = f"wx:account-fresh:{openid}"
-    if kind != "subscribe" and kv().get(fresh_key):
+    if kind != "subscribe" and kv().flagged(fresh_key):
         return None
 
     def update(account: ResidentAccount) -> None:
@@ -57,7 +57,7 @@ def record_interaction(openid: str, kind: str, at: datetime) -> ResidentAccount 
         account.last_message_at = at
 
     account = _upsert(openid, update, durable=kind == "subscribe")
-    kv().set(fresh_key, "1", ttl=FRESH_SECONDS)
+    kv().flag(fresh_key, FRESH_SECONDS)
     return account
 
 
