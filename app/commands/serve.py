@@ -11,8 +11,11 @@ from app import config
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="gunicorn 工作进程数")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="每个进程的线程数")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="逐条记录访问日志（前面有 nginx 时它已记录，一般不必再开）")
 @click.option("--dev", is_flag=True, help="用 Flask 自带的单进程服务器（开发调试）")
-def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
+def serve_command(host: str, port: int, workers: int, threads: int, access_log: bool, dev: bool) -> None:
     """Serve the app; several workers need Redis so that dedupe, sessions and locks are shared."""
     config.load_dotenv_file()
     if workers > 1 and not config.from_environment("instance").get("REDIS_URL"):
@@ -22,17 +25,34 @@ def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
     if dev:
         create_app().run(host=host, port=port, threaded=True)
         return
-    run_gunicorn(host, port, workers)
+    run_gunicorn(host, port, workers, threads, access_log)
 
 
-def run_gunicorn(host: str, port: int, workers: int) -> None:
+def _settle_heap(worker) -> None:
+    """After a worker has loaded the app: move what it loaded (models, NLU weights) out of the collector's way.
+
+    Everything alive now lives as long as the worker; frozen, it is no longer walked by every full collection,
+    which otherwise shows up as latency spikes on requests that happen to trigger one.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, access_log: bool = False) -> None:
     """Run create_app() under gunicorn with N workers (threads so slow WeChat calls don't block a worker)."""
     from gunicorn.app.base import BaseApplication
 
     class LinliServer(BaseApplication):
         def load_config(self):
-            settings = {"bind": f"{host}:{port}", "workers": workers, "threads": 4, "worker_class": "gthread",
-                        "timeout": 30, "graceful_timeout": 20, "accesslog": "-", "preload_app": False}
+            settings = {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+                        "timeout": 30, "graceful_timeout": 20, "accesslog": "-" if access_log else None,
+                        "preload_app": False, "post_worker_init": _settle_heap}
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn ≥ 25 opens a control socket at one fixed path per user; two instances on a host would
+                # fight over it, and Linli is managed through systemd and signals instead.
+                settings["control_socket_disable"] = True
             for key, value in settings.items():
                 self.cfg.set(key, value)
 
