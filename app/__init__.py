@@ -13,6 +13,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app import config, models, privacy  # noqa: F401  (models: every table registered on the metadata)
     from app.extensions import csrf, db, init_kv, login_manager, migrate
     from app.web import register_blueprints
+    from app.web.uploads import apply_upload_limit
 
     config.load_dotenv_file()
     app = Flask(__name__, instance_relative_config=True, instance_path=str(Path.cwd() / "instance"))
@@ -29,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_kv(app)
     register_blueprints(app)
+    app.url_value_preprocessor(apply_upload_limit)
     _enable_sqlite_pragmas(app)
     if app.config.get("TRUSTED_PROXIES"):
         # Behind nginx every request comes from the proxy; rate limits and audit need the resident's address.

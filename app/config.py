@@ -39,6 +39,8 @@ def from_environment(instance_path: str) -> dict:
     return {
         "SECRET_KEY": _env("SECRET_KEY", "dev-insecure-change-me"),
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(_env("DATABASE_URL", f"sqlite:///{sqlite_path}")),
+        # A connection the database dropped (a restart, a failover) is noticed at checkout, not by a request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL"),
         "REDIS_PREFIX": _env("REDIS_PREFIX", "linli:"),
         "WECHAT_TOKEN": _env("WECHAT_TOKEN", "linli-dev-token"),

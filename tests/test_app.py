@@ -23,3 +23,17 @@ def test_trusted_proxy_gives_the_client_address(tmp_path):
     app.add_url_rule("/_ip", "ip", lambda: request.remote_addr)
     answer = app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert answer.get_data(as_text=True) == "203.0.113.9"
+
+
+def test_healthz_says_which_dependency_is_down(client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.extensions import db
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(db.session, "execute", refuse)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"ok": False, "db": False, "kv": True}

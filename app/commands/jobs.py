@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 
 
@@ -29,7 +32,9 @@ def jobs_command(list_only: bool, run_one: str | None) -> None:
     if not app.config.get("REDIS_URL"):
         click.echo("提示：未设置 REDIS_URL，只能运行一个定时任务进程。", err=True)
     click.echo("定时任务进程已启动，按 Ctrl+C 停止。")
-    try:
-        run_forever(app)
-    except KeyboardInterrupt:
-        pass
+    stop = threading.Event()
+    # systemd stops a service with SIGTERM: finish the running job and hand the leader lock over, like Ctrl+C.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_forever(app, stop)
+    click.echo("定时任务进程已停止。")

@@ -1,16 +1,19 @@
-"""Events and non-text messages: subscribing, scanning a building's QR code, menu clicks, photos and locations."""
+"""Events and non-text messages: subscribing, scanning a building's or unit's QR code, menu clicks, photos, locations."""
 
 from __future__ import annotations
 
 import re
 
+from app.extensions import db
 from app.handlers import context, texts
 from app.handlers.messages import NoReply, Reply, TextReply
 from app.handlers.registry import HANDLERS, Turn
+from app.models import Building, Unit
 from app.nlp import Understanding
+from app.services.qr import place_name
 
 FLOWS_WITH_MEDIA = ("report_issue", "complaint", "order_service")
-_SCENE = re.compile(r"^(?:qrscene_)?b:(\d{1,9})$")
+_SCENE = re.compile(r"^(?:qrscene_)?([bu]):(\d{1,9})$")
 # Menu keys → intents. The agreed upper-case keys, and the keys of the current app/wechat/menu.json.
 CLICKS = {
     "REPORT": "report_issue", "SERVICES": "order_service", "FEES": "fee", "VOTE": "vote", "NOTICES": "notice",
@@ -25,34 +28,67 @@ STAFF_PHOTO = "照片收到了，发送“办结 编号 说明”即可附上。
 BAD_SCENE = "这个二维码无法识别，可能已经失效。请扫描楼栋里张贴的最新二维码，或直接告诉我您在哪栋楼。"
 
 
-def scanned_building(turn: Turn):
-    """The Building a scene names ("b:<id>"), or None for a missing, unknown or forged scene."""
+def scanned_place(turn: Turn) -> tuple[Building, Unit | None] | None:
+    """The building and unit a scene names ("b:<id>" → unit None, "u:<id>"), or None for a missing, unknown or
+    forged scene."""
     match = _SCENE.match((turn.inbound.scene or "").strip())
-    return context.building_by_id(int(match.group(1))) if match else None
+    if not match:
+        return None
+    if match.group(1) == "b":
+        building = context.building_by_id(int(match.group(2)))
+        return (building, None) if building is not None else None
+    unit = db.session.get(Unit, int(match.group(2)))
+    return (unit.building, unit) if unit is not None else None
+
+
+def _here(building: Building, unit: Unit | None) -> str:
+    return building.estate.name + place_name(building, unit)
+
+
+def _start_unit_report(turn: Turn, building: Building, unit: Unit) -> Reply:
+    """A unit's code starts a report with building and unit filled in; what is wrong is the first question.
+
+    Inside an open report or complaint (a photo sent first opened one), the scan says where and the flow goes on;
+    not while it asks "the same problem?", which was about the place said before."""
+    conversation = turn.conversation
+    if conversation.flow not in ("report_issue", "complaint") or conversation.step == "same":
+        conversation.start("report_issue")
+    for name in ("unit", "room"):
+        conversation.slots.pop(name, None)
+    conversation.slots.update(building=building.number, unit=unit.number)
+    return HANDLERS[conversation.flow].ask(turn)
 
 
 def subscribe(turn: Turn) -> Reply:
-    """Welcome, what Linli can do, and the building when the resident followed by scanning one."""
+    """Welcome, what Linli can do, and the building (or unit) when the resident followed by scanning one."""
     text = WELCOME
     if turn.inbound.scene:
-        building = scanned_building(turn)
-        if building is None:
+        place = scanned_place(turn)
+        if place is None:
             text += "\n" + BAD_SCENE
         else:
+            building, unit = place
             turn.conversation.building_id = building.id
-            text += f"\n您扫的是{building.estate.name}{building.name}的二维码，报修时不用再说楼号。"
+            if unit is not None:
+                asked = _start_unit_report(turn, building, unit)
+                return TextReply(f"{text}\n您扫的是{_here(building, unit)}的二维码，楼号和单元已经记下了。\n{asked.text}")
+            text += f"\n您扫的是{_here(building, None)}的二维码，报修时不用再说楼号。"
     return TextReply(text + "\n" + texts.EXAMPLE + "\n回复“菜单”看全部功能。")
 
 
 def scan(turn: Turn) -> Reply:
-    """A building's QR code: remember the building; inside a report it answers "which building?"."""
-    building = scanned_building(turn)
-    if building is None:
+    """A building's QR code: remember the building; inside a report it answers "which building?".
+    A unit's code: remember its building and start a report there (or answer "where?" of the open one)."""
+    place = scanned_place(turn)
+    if place is None:
         return TextReply(BAD_SCENE)
+    building, unit = place
     conversation = turn.conversation
     conversation.building_id = building.id
     turn.forget_resident()  # the scanned building changes where the resident is
-    here = f"您好！这里是{building.estate.name}{building.name}。"
+    here = f"您好！这里是{_here(building, unit)}。"
+    if unit is not None:
+        return TextReply(here + "\n" + _start_unit_report(turn, building, unit).text)
     if conversation.flow in ("report_issue", "complaint") and conversation.step in ("what", "where"):
         conversation.slots.update(building=building.number)
         conversation.slots.pop("unit", None)

@@ -80,7 +80,7 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     lock = LeaderLock(store)
     scheduler = build_scheduler(app)
     scheduler.start(paused=True)
-    leading = False
+    leading: bool | None = None  # unknown: the first round logs whether this process leads or stands by
     try:
         while not stop.is_set():
             try:
@@ -91,7 +91,8 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
             if now_leading != leading:
                 leading = now_leading
                 (scheduler.resume if leading else scheduler.pause)()
-                log.info("scheduler %s", "is leader: running jobs" if leading else "is standby")
+                log.info("scheduler %s", "is leader: running jobs" if leading else
+                         "is standby: another process runs the jobs, taking over if it stops")
             stop.wait(LEADER_TTL / 3)
     finally:
         scheduler.shutdown(wait=True)

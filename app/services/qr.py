@@ -1,4 +1,4 @@
-"""Building QR codes: a signed, expiring token for the H5 report page, WeChat parametric codes, and the A4 sheet."""
+"""Building and unit QR codes: a signed, expiring token for the H5 report page, WeChat parametric codes, the A4 sheet."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.models import Building, Estate, RoleGrant, StaffUser
+from app.models import Building, Estate, RoleGrant, StaffUser, Unit
 from app.services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ TOKEN_MAX_AGE = 2 * 365 * 24 * 3600
 FORGED = "这个二维码无法识别，请扫描楼栋里张贴的最新二维码，或在服务号里直接发消息报修。"
 EXPIRED = "这个二维码已过期，请联系楼栋长或社区更换新的二维码；也可以在服务号里直接发消息报修。"
 GONE = "这栋楼已不在系统中，请联系社区。"
+UNIT_GONE = "这个单元已不在系统中，请扫描楼栋里张贴的最新二维码，或联系社区。"
 INSTRUCTIONS = ("1. 打开微信“扫一扫”，扫描上面的二维码。",
                 "2. 选择问题类别，简单写明情况，可以拍照上传。",
                 "3. 提交后会收到编号，处理进度和评价都在“我的报修”里。")
@@ -43,13 +44,17 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT, signer=_ClockSigner)
 
 
-def building_token(building_id: int) -> str:
-    """A tamper-proof token naming a building; it expires after TOKEN_MAX_AGE."""
-    return _serializer().dumps({"b": int(building_id)})
+def building_token(building_id: int, unit_id: int | None = None) -> str:
+    """A tamper-proof token naming a building (and a unit of it); it expires after TOKEN_MAX_AGE."""
+    data = {"b": int(building_id)}
+    if unit_id is not None:
+        data["u"] = int(unit_id)
+    return _serializer().dumps(data)
 
 
-def building_from_token(token: str | None) -> Building:
-    """The building a scanned token names; DomainError with a clear message when forged, expired or unknown."""
+def place_from_token(token: str | None) -> tuple[Building, Unit | None]:
+    """The building and unit (None on a building code) a scanned token names; DomainError with a clear message
+    when forged, expired, or the building or unit is gone (or the unit moved to another building)."""
     if not token:
         raise DomainError(FORGED)
     try:
@@ -58,23 +63,41 @@ def building_from_token(token: str | None) -> Building:
         raise DomainError(EXPIRED) from None
     except BadSignature:
         raise DomainError(FORGED) from None
-    building = db.session.get(Building, data.get("b")) if isinstance(data, dict) and isinstance(data.get("b"), int) else None
+    if not isinstance(data, dict):
+        raise DomainError(FORGED)
+    building = db.session.get(Building, data["b"]) if isinstance(data.get("b"), int) else None
     if building is None:
         raise DomainError(GONE)
-    return building
+    if "u" not in data:  # a building code (all codes printed before units had their own)
+        return building, None
+    unit = db.session.get(Unit, data["u"]) if isinstance(data["u"], int) else None
+    if unit is None or unit.building_id != building.id:
+        raise DomainError(UNIT_GONE)
+    return building, unit
 
 
-def report_url(building: Building) -> str:
-    """The H5 report page for a building (what the plain QR code encodes)."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/report?t={building_token(building.id)}"
+def building_from_token(token: str | None) -> Building:
+    """The building a scanned token names; DomainError with a clear message when forged, expired or unknown."""
+    return place_from_token(token)[0]
 
 
-def wechat_scene(building: Building) -> str:
-    """The permanent scene string of a building's parametric code (handled by the SCAN/subscribe events)."""
-    return f"b:{building.id}"
+def place_name(building: Building, unit: Unit | None = None) -> str:
+    """'1号楼' or '1号楼2单元' (a unit without a number adds nothing)."""
+    return building.name + (unit.name if unit is not None and unit.number else "")
 
 
-def code_content(building: Building) -> tuple[str, str]:
+def report_url(building: Building, unit: Unit | None = None) -> str:
+    """The H5 report page for a building or one of its units (what the plain QR code encodes)."""
+    token = building_token(building.id, unit.id if unit is not None else None)
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/report?t={token}"
+
+
+def wechat_scene(building: Building, unit: Unit | None = None) -> str:
+    """The permanent scene string of a parametric code, "b:<id>" or "u:<id>" (handled by SCAN/subscribe)."""
+    return f"u:{unit.id}" if unit is not None else f"b:{building.id}"
+
+
+def code_content(building: Building, unit: Unit | None = None) -> tuple[str, str]:
     """What the printed code encodes and what kind it is: WeChat's parametric URL when a real account is
     configured (WECHAT_PARAMETRIC_QR), else — or if WeChat fails — the H5 report link."""
     if current_app.config.get("WECHAT_PARAMETRIC_QR"):
@@ -82,13 +105,14 @@ def code_content(building: Building) -> tuple[str, str]:
 
         from app.wechat.client import get_client
 
+        scene = wechat_scene(building, unit)
         try:
-            result = get_client().create_qr(wechat_scene(building))
+            result = get_client().create_qr(scene)
             if result.get("url"):
                 return result["url"], "wechat"
         except (WeChatClientException, ValueError, OSError) as error:
-            log.warning("parametric QR for building %s failed, printing the H5 link: %s", building.id, error)
-    return report_url(building), "h5"
+            log.warning("parametric QR %s failed, printing the H5 link: %s", scene, error)
+    return report_url(building, unit), "h5"
 
 
 def qr_png(data: str, box_size: int = 10) -> bytes:
@@ -107,42 +131,52 @@ def _heads(building: Building) -> list[StaffUser]:
         StaffUser.active.is_(True)).order_by(StaffUser.id)))
 
 
-def qr_sheet_pdf(estate: Estate) -> bytes:
-    """An A4 PDF, one page per building: estate and building name, the code, three lines of instructions."""
+def printed_units(building: Building) -> list[Unit]:
+    """The units that get a page of their own: numbered ones (a building without units has one unnamed unit)."""
+    return [unit for unit in building.units if unit.number]
+
+
+def qr_sheet_pdf(estate: Estate, units: bool = False) -> bytes:
+    """An A4 PDF, one page per building (with `units`, each followed by one page per unit): estate, building (and
+    unit) name, the code, three lines of instructions."""
     from app.services.slips import FONT, _register_font
 
     _register_font()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
-    pdf.setTitle(f"{estate.name} 楼栋报修二维码")
-    # STSong-Light lacks some punctuation (e.g. the middle dot): printed texts use only 、，：。
-    width, height = A4
+    pdf.setTitle(f"{estate.name} {'单元' if units else '楼栋'}报修二维码")
     buildings = list(estate.buildings)
     if not buildings:
         pdf.setFont(FONT, 16)
-        pdf.drawString(20 * mm, height - 30 * mm, f"{estate.name} 还没有楼栋，无法生成二维码。")
+        pdf.drawString(20 * mm, A4[1] - 30 * mm, f"{estate.name} 还没有楼栋，无法生成二维码。")
     for building in buildings:
-        content, _kind = code_content(building)
-        pdf.setFont(FONT, 22)
-        pdf.drawCentredString(width / 2, height - 30 * mm, estate.name)
-        pdf.setFont(FONT, 48)
-        pdf.drawCentredString(width / 2, height - 52 * mm, building.name)
-        pdf.setFont(FONT, 20)
-        pdf.drawCentredString(width / 2, height - 68 * mm, "公共设施报修、投诉建议")
-        side = 125 * mm
-        image = ImageReader(io.BytesIO(qr_png(content)))
-        pdf.drawImage(image, (width - side) / 2, height - 78 * mm - side, side, side)
-        pdf.setFont(FONT, 15)
-        top = height - 78 * mm - side - 14 * mm
-        for n, line in enumerate(INSTRUCTIONS):
-            pdf.drawString(28 * mm, top - n * 10 * mm, line)
         contacts = "；".join(f"楼栋长 {u.display_name or u.username} {u.public_phone}".strip() for u in _heads(building))
-        pdf.setFont(FONT, 11)
-        pdf.drawCentredString(width / 2, 22 * mm, contacts or "紧急情况（燃气泄漏、火情）请直接拨打 119 / 110。")
-        pdf.setFont(FONT, 8)
-        pdf.setFillGray(0.4)
-        pdf.drawCentredString(width / 2, 14 * mm, f"邻里 {clock.now():%Y年%m月}印制，二维码两年内有效")
-        pdf.setFillGray(0)
-        pdf.showPage()
+        for unit in [None, *(printed_units(building) if units else [])]:
+            _draw_page(pdf, FONT, estate, place_name(building, unit), code_content(building, unit)[0], contacts)
     pdf.save()
     return buffer.getvalue()
+
+
+def _draw_page(pdf: canvas.Canvas, font: str, estate: Estate, title: str, content: str, contacts: str) -> None:
+    # STSong-Light lacks some punctuation (e.g. the middle dot): printed texts use only 、，：。
+    width, height = A4
+    pdf.setFont(font, 22)
+    pdf.drawCentredString(width / 2, height - 30 * mm, estate.name)
+    pdf.setFont(font, 48)
+    pdf.drawCentredString(width / 2, height - 52 * mm, title)
+    pdf.setFont(font, 20)
+    pdf.drawCentredString(width / 2, height - 68 * mm, "公共设施报修、投诉建议")
+    side = 125 * mm
+    image = ImageReader(io.BytesIO(qr_png(content)))
+    pdf.drawImage(image, (width - side) / 2, height - 78 * mm - side, side, side)
+    pdf.setFont(font, 15)
+    top = height - 78 * mm - side - 14 * mm
+    for n, line in enumerate(INSTRUCTIONS):
+        pdf.drawString(28 * mm, top - n * 10 * mm, line)
+    pdf.setFont(font, 11)
+    pdf.drawCentredString(width / 2, 22 * mm, contacts or "紧急情况（燃气泄漏、火情）请直接拨打 119 / 110。")
+    pdf.setFont(font, 8)
+    pdf.setFillGray(0.4)
+    pdf.drawCentredString(width / 2, 14 * mm, f"邻里 {clock.now():%Y年%m月}印制，二维码两年内有效")
+    pdf.setFillGray(0)
+    pdf.showPage()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -20,6 +20,7 @@ from app.models.place import AREA_SOURCES, SIX_HAVES
 from app.services import audit, scope
 from app.services.errors import PermissionDenied, RegisterError
 from app.web.auth import role_required
+from app.web.uploads import upload_limit
 
 # The shared layout (base.html) and the stylesheet live here; other blueprints extend "base.html".
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
@@ -153,11 +154,10 @@ class RegisterUploadForm(FlaskForm):
 
 
 @bp.route("/admin/register", methods=["GET", "POST"])
+@upload_limit(lambda config: config["REGISTER_MAX_UPLOAD"])  # register files are the biggest thing we accept
 @role_required(*OFFICE)
 def register():
     """Upload a register file: all or nothing, with the same row report as `linli import-register`."""
-    # Register files are bigger than anything else we accept; raise the limit for this request only.
-    request.max_content_length = current_app.config["REGISTER_MAX_UPLOAD"]
     form = RegisterUploadForm()
     problems: list[str] = []
     if request.method == "GET":

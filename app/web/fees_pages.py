@@ -21,6 +21,7 @@ from app.services import arrears, billing, collection, ledger, payments, scope
 from app.services.errors import DomainError, NotFound
 from app.services.reminders import DEFAULT_POLICY, policy_for
 from app.web.auth import role_required
+from app.web.uploads import upload_limit
 from app.web.dashboard import add_nav_item
 
 bp = Blueprint("fees", __name__, url_prefix="/admin/fees")
@@ -252,6 +253,7 @@ def levies(estate_id: int):
 
 
 @bp.route("/<int:estate_id>/ledger", methods=["GET", "POST"])
+@upload_limit(lambda config: ledger.MAX_RECEIPT + 64 * 1024)  # a receipt photo
 @role_required(*OFFICE)
 def ledger_page(estate_id: int):
     """The month's ledger, entry of other income and spending (with receipts), reversals and the XLSX export."""

@@ -20,6 +20,7 @@ from app.services.errors import DomainError, NotFound
 from app.services.voting import RULE_PROFILES
 from app.web.auth import role_required
 from app.web.dashboard import add_nav_item
+from app.web.uploads import upload_limit
 
 bp = Blueprint("plans", __name__, url_prefix="/admin")
 OFFICE = tuple(sorted(scope.OFFICE_ROLES))
@@ -27,13 +28,6 @@ OFFICE = tuple(sorted(scope.OFFICE_ROLES))
 SCAN_REQUEST_LIMIT = ballots.SCAN_MAX_BYTES + 64 * 1024
 
 add_nav_item("小区方案", "plans.index", OFFICE, order=40)
-
-
-@bp.url_value_preprocessor
-def _allow_scan_uploads(endpoint, values):
-    # Runs before CSRFProtect reads the form, so the larger limit applies to the scan upload only.
-    if endpoint == "plans.paper":
-        request.max_content_length = SCAN_REQUEST_LIMIT
 
 
 def _form_fields() -> dict:
@@ -170,6 +164,7 @@ def vote(vote_id: int):
 
 
 @bp.post("/votes/<int:vote_id>/paper")
+@upload_limit(lambda config: SCAN_REQUEST_LIMIT)
 @role_required(*OFFICE)
 def paper(vote_id: int):
     """Enter one paper ballot with its scan; the receipt code is shown once to hand to the owner."""

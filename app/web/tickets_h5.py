@@ -1,4 +1,4 @@
-"""Resident H5 pages of the ledger: report from a building QR code, my tickets, rating, and the notice board."""
+"""Resident H5 pages of the ledger: report from a building or unit QR code, my tickets, rating, the notice board."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.models.ticket import CATEGORIES, RATINGS, SPOTS, STATUSES, TYPES
 from app.services import notices, qr, tickets, tickets_flow
 from app.services.errors import DomainError
 from app.web.resident import resident_required
+from app.web.uploads import upload_limit
 
 bp = Blueprint("tickets_h5", __name__, url_prefix="/h5")
 _HELD_SALT = "linli-ticket-held-photos"
@@ -24,14 +25,14 @@ def _message(title: str, problem: str, status: int = 200):
     return render_template("tickets/h5/problem.html", title=title, problem=problem), status
 
 
-def _building_for_request() -> Building:
-    """The building from the scanned token; without one, the building of the resident's bound room."""
+def _place_for_request() -> tuple[Building, Unit | None]:
+    """The building (and unit) from the scanned token; without one, the building of the resident's bound room."""
     token = request.values.get("t")
     if token:
-        return qr.building_from_token(token)
+        return qr.place_from_token(token)
     rooms = tickets.bound_room_ids(tickets.account_for(g.openid))
     if rooms:
-        return db.session.get(Room, min(rooms)).building
+        return db.session.get(Room, min(rooms)).building, None
     raise DomainError("请扫描楼栋里张贴的报修二维码，或在服务号里直接发消息告诉我们哪栋楼、什么问题。")
 
 
@@ -51,18 +52,26 @@ def _hold(photos: list[tickets.StoredPhoto]) -> str:
         [{"p": p.path, "t": p.content_type, "s": p.size} for p in photos])
 
 
+def _unit_id(form, scanned_unit: Unit | None) -> int | None:
+    """The unit the resident chose on the form; a post without the field keeps the scanned code's unit."""
+    if "unit" in form:
+        return form.get("unit", type=int)
+    return scanned_unit.id if scanned_unit is not None else None
+
+
 @bp.route("/report", methods=["GET", "POST"])
+@upload_limit(lambda config: config["TICKET_PHOTO_MAX"] * tickets.MAX_PHOTOS + 256 * 1024)
 @resident_required
 def report():
-    """The report form of a building; a forged or expired code gives a clear message and no ticket."""
-    request.max_content_length = current_app.config["TICKET_PHOTO_MAX"] * tickets.MAX_PHOTOS + 256 * 1024
+    """The report form of a building (a unit's code preselects the unit); a forged or expired code gives a clear
+    message and no ticket."""
     try:
         form = request.form
         files = request.files.getlist("photos")
     except RequestEntityTooLarge:
         return _message("照片太大", "照片太大了，请少选几张或压缩后再传。", 413)
     try:
-        building = _building_for_request()
+        building, scanned_unit = _place_for_request()
     except DomainError as error:
         db.session.rollback()
         return _message("无法报修", error.message, 400)
@@ -70,8 +79,11 @@ def report():
     my_rooms = [r for r in db.session.scalars(select(Room).where(Room.id.in_(tickets.bound_room_ids(account))))
                 if r.building_id == building.id]
     units = list(db.session.scalars(select(Unit).where(Unit.building_id == building.id).order_by(Unit.sort_key)))
+    # The unit the form shows chosen: the resident's own choice once posted, else the one of the scanned code.
+    chosen_unit = form["unit"] if "unit" in form else str(scanned_unit.id) if scanned_unit else ""
     context = dict(building=building, units=units, my_rooms=my_rooms, categories=CATEGORIES, kinds=TYPES,
-                   spots=SPOTS, form=form, token=request.values.get("t", ""), nonce=form.get("nonce") or uuid.uuid4().hex)
+                   spots=SPOTS, form=form, token=request.values.get("t", ""), nonce=form.get("nonce") or uuid.uuid4().hex,
+                   place=qr.place_name(building, scanned_unit), chosen_unit=chosen_unit)
     db.session.commit()
     if request.method == "GET":
         return render_template("tickets/h5/report.html", **context)
@@ -86,7 +98,7 @@ def report():
         result = tickets.create_ticket(
             openid=g.openid, kind=form.get("kind", "report"), category=form.get("category", "other"),
             description=form.get("description", ""), building_id=building.id,
-            unit_id=room.unit_id if room else form.get("unit", type=int), room_id=room.id if room else None,
+            unit_id=room.unit_id if room else _unit_id(form, scanned_unit), room_id=room.id if room else None,
             spot="" if room else form.get("spot", ""), urgent=form.get("urgent") == "1", uploads=photos,
             client_key=f"h5:{g.openid}:{context['nonce']}"[:80], confirmed_new=form.get("same") == "new")
     except DomainError as error:

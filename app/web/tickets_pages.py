@@ -20,6 +20,7 @@ from app.services import audit, notices, scope, tickets_flow, tickets_stats
 from app.services.errors import DomainError
 from app.services.tickets import store_photo, upload_root
 from app.web.auth import role_required
+from app.web.uploads import upload_limit
 from app.web.dashboard import add_nav_item
 
 bp = Blueprint("tickets", __name__, template_folder="templates")
@@ -151,12 +152,10 @@ def detail(ticket_id: int):
 
 
 @bp.post("/admin/tickets/<int:ticket_id>/act")
+@upload_limit(lambda config: config["TICKET_PHOTO_MAX"] + 64 * 1024)
 @role_required(*ALL)
 def act(ticket_id: int):
     """Accept / start / done (with a photo) / return / reopen, or assign."""
-    from flask import current_app
-
-    request.max_content_length = current_app.config["TICKET_PHOTO_MAX"] + 64 * 1024
     action = request.form.get("action", "")
     try:
         if action == "assign":
@@ -218,15 +217,16 @@ def export():
 @bp.get("/admin/tickets/qr-sheet/<int:estate_id>.pdf")
 @role_required(*MANAGERS)
 def qr_sheet(estate_id: int):
-    """The printable building QR sheet of an estate (one A4 page per building)."""
+    """The printable QR sheet of an estate: one A4 page per building, with ?units=1 also one per unit."""
     from app.services.qr import qr_sheet_pdf
 
     estate = scope.estate_for(current_user, estate_id)
-    data = qr_sheet_pdf(estate)
-    audit.record_staff(current_user, "qr_sheet", "estate", estate.id)
+    units = request.args.get("units") == "1"
+    data = qr_sheet_pdf(estate, units=units)
+    audit.record_staff(current_user, "qr_sheet", "estate", estate.id, units=units)
     db.session.commit()
-    return send_file(BytesIO(data), as_attachment=True, download_name=f"{estate.name}-楼栋二维码.pdf",
-                     mimetype="application/pdf")
+    return send_file(BytesIO(data), as_attachment=True,
+                     download_name=f"{estate.name}-{'单元' if units else '楼栋'}二维码.pdf", mimetype="application/pdf")
 
 
 @bp.route("/admin/tickets/deadlines/<int:estate_id>", methods=["GET", "POST"])

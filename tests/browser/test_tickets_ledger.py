@@ -44,6 +44,8 @@ def test_ledger_overdue_filter_detail_accept(page, ledger_world, screenshot_dir)
     page.wait_for_url("**/admin/tickets")
     rows = page.locator("#ledger tbody tr")
     assert rows.count() == 2
+    by_unit = page.locator("a.button", has_text="按单元打印")  # the sheet with a page per unit (issue 6)
+    assert by_unit.count() == 1 and by_unit.get_attribute("href").endswith(".pdf?units=1")
     overdue = page.locator(f"tr[data-number='{late}']")
     assert "overdue" in overdue.get_attribute("class")
     colour = overdue.locator("td").nth(1).evaluate("el => getComputedStyle(el).backgroundColor")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import BindingRequest, ResidentAccount, StaffUser
 from app.services import binding, staff_links
-from chatkit import run_table, send
+from chatkit import run_table
 from factories import make_building, make_estate, make_person, make_room, make_staff_user, make_unit
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 from app.jobs import JOBS, JobSpec
@@ -56,3 +55,38 @@ def test_leader_lock_one_leader_and_takeover(store):
     assert store.get(LEADER_KEY) == second.token
     second.release()
     assert store.get(LEADER_KEY) is None
+
+
+def test_jobs_process_stops_on_sigterm_and_hands_over_the_lock(tmp_path):
+    """systemd stops `linli jobs` with SIGTERM: it must stop cleanly and free the leader lock for a standby."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from app.kv import RedisStore
+
+    redis_url = os.environ.get("LINLI_TEST_REDIS_URL")
+    prefix = f"linli-jobs-test-{os.getpid()}:"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/jobs.sqlite3", "SECRET_KEY": "jobs-test",
+           "REDIS_URL": redis_url or "", "REDIS_PREFIX": prefix}
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli_entry", "jobs"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "is leader" in line:
+                break
+        assert any("is leader" in line for line in lines), lines
+        if redis_url:
+            assert RedisStore(redis_url, prefix).get(LEADER_KEY) is not None
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=30)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, rest
+    assert "定时任务进程已停止" in rest and "Traceback" not in rest
+    if redis_url:
+        assert RedisStore(redis_url, prefix).get(LEADER_KEY) is None

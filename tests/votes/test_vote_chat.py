@@ -21,7 +21,7 @@ def n_ballots() -> int:
 
 
 def test_owner_votes_with_numbered_replies_and_gets_a_receipt(world, staff):
-    vote = open_vote(staff, world["estate_id"])
+    open_vote(staff, world["estate_id"])
     with clock.frozen_at(DURING):
         replies = run_table("o-zhang", [
             ("投票", "1 同意　2 反对　3 弃权"),
