@@ -30,6 +30,7 @@ def respond(inbound: Inbound) -> Reply:
     """Answer one inbound message or event, keeping the resident's conversation state in the key-value store."""
     # One message of a resident at a time: two quick messages must not overwrite each other's state. The lock and
     # the state travel together (one round trip to take and read, one to write and release).
+    reply = None
     try:
         with kv().guarded(f"conv:{inbound.openid}", state.key(inbound.openid), timeout=15, wait=3) as stored:
             conversation = state.decode(inbound.openid, stored.value)
@@ -43,6 +44,13 @@ def respond(inbound: Inbound) -> Reply:
     except LockTimeout:
         log.warning("conversation busy openid=%s kind=%s", inbound.openid, inbound.kind)
         return TextReply("上一条消息还在处理，请稍等几秒再发。")
+    except Exception:
+        if reply is None:
+            raise
+        # The handler's work is committed; only saving the state failed (the store went away). The real answer
+        # beats "please try again", which would make the resident report the same thing twice.
+        log.warning("conversation state not saved openid=%s", inbound.openid, exc_info=True)
+        return reply
     log.info("chat openid=%s kind=%s intent=%s flow=%s", inbound.openid, inbound.kind,
              turn.understanding.intent, conversation.flow)
     return reply

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -12,7 +13,7 @@ from app import clock
 from app.extensions import csrf, db, kv
 from app.handlers.messages import Inbound, Reply, TextReply
 from app.wechat.crypto import check_timestamp, crypto_from_config
-from app.wechat.dedupe import DONE, LATE, Deduper
+from app.wechat.dedupe import DONE, GONE, LATE, Deduper
 from app.wechat.errors import BadMessage, GatewayError, TooLarge
 from app.wechat.parse import Parsed, to_inbound, xml_to_dict
 from app.wechat.reply import render_reply, reply_to_outbox
@@ -24,6 +25,7 @@ csrf.exempt(bp)  # WeChat cannot send a CSRF token; every request is signed inst
 SORRY = "抱歉，系统有点忙，请稍后再试一次。"
 # Handlers run on this pool so the request can give up at the deadline while the answer is still computed.
 _POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="wechat-respond")
+HEARTBEAT = 1.0  # seconds between renewals of a message's claim while its handler runs (well under PROCESSING_TTL)
 NO_REPLY_KINDS = {"template_finish", "subscribe_msg_popup", "subscribe_msg_change", "subscribe_msg_sent"}
 
 
@@ -99,9 +101,12 @@ def _handle_once(parsed: Parsed) -> str | None:
     deduper = Deduper(kv())
     key = parsed.dedupe_key
     if not deduper.claim(key):
-        seen = deduper.wait(key, timeout=min(2.0, current_app.config["WECHAT_REPLY_DEADLINE"]))
+        # A live first delivery settles (done or late) within the deadline; a claim that lapses instead belonged to
+        # a worker that died mid-request, and this retry takes the message over.
+        seen = deduper.wait(key, timeout=current_app.config["WECHAT_REPLY_DEADLINE"])
         log.info("duplicate delivery key=%s state=%s", key, seen.state)
-        return seen.xml if seen.state == DONE else None
+        if seen.state != GONE or not deduper.claim(key):
+            return seen.xml if seen.state == DONE else None
     try:
         reply = _process(parsed, key, deduper)
     except Exception:
@@ -111,7 +116,11 @@ def _handle_once(parsed: Parsed) -> str | None:
     if reply is LATE:
         return None
     xml = render_reply(reply, parsed.from_user, parsed.to_user)
-    deduper.finish(key, xml)
+    try:
+        deduper.finish(key, xml)
+    except Exception:
+        # The work is done and committed: a store that went away must not turn the answer into "please try again".
+        log.warning("reply not cached key=%s", key, exc_info=True)
     return xml
 
 
@@ -120,13 +129,18 @@ def _process(parsed: Parsed, key: str, deduper: Deduper):
     inbound = parsed.inbound
     app = current_app._get_current_object()
     future = _POOL.submit(_work, app, inbound)
-    try:
-        return future.result(timeout=current_app.config["WECHAT_REPLY_DEADLINE"])
-    except FutureTimeout:
-        log.warning("reply deadline passed openid=%s key=%s; answer goes via the outbox", inbound.openid, key)
-        deduper.mark_late(key)
-        future.add_done_callback(lambda done: _send_late(app, inbound, key, done))
-        return LATE
+    deadline = time.monotonic() + current_app.config["WECHAT_REPLY_DEADLINE"]
+    while True:
+        try:
+            return future.result(timeout=max(0.0, min(HEARTBEAT, deadline - time.monotonic())))
+        except FutureTimeout:
+            if time.monotonic() >= deadline:
+                break
+            deduper.keep(key)  # still working: keep the claim alive (it lapses soon if this worker dies)
+    log.warning("reply deadline passed openid=%s key=%s; answer goes via the outbox", inbound.openid, key)
+    deduper.mark_late(key)
+    future.add_done_callback(lambda done: _send_late(app, inbound, key, done))
+    return LATE
 
 
 def _work(app, inbound: Inbound) -> Reply | None:

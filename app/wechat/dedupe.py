@@ -10,6 +10,10 @@ from app.kv import KeyValueStore
 PROCESSING = "processing"
 DONE = "done"
 LATE = "late"
+GONE = "gone"  # no trace: never claimed, released after a failure, or the claim of a dead worker lapsed
+# A claim lives this long unless its owner renews it while working: a worker killed mid-request (SIGKILL, OOM) leaves
+# a claim that lapses within seconds, and WeChat's retry then processes the message instead of getting `success`.
+PROCESSING_TTL = 3.0
 
 
 @dataclass(frozen=True)
@@ -23,20 +27,27 @@ class Seen:
 class Deduper:
     """Dedupe deliveries through the shared key-value store."""
 
-    def __init__(self, store: KeyValueStore, ttl: float = 600.0):
+    def __init__(self, store: KeyValueStore, ttl: float = 600.0, processing_ttl: float | None = None):
         self.store = store
         self.ttl = ttl
+        self.processing_ttl = processing_ttl or PROCESSING_TTL
 
     def _key(self, key: str) -> str:
         return f"wx:dedupe:{key}"
 
     def claim(self, key: str) -> bool:
         """True for the first delivery of this key (atomic across processes with Redis)."""
-        return self.store.set_json(self._key(key), {"state": PROCESSING}, ttl=self.ttl, nx=True)
+        return self.store.set_json(self._key(key), {"state": PROCESSING}, ttl=self.processing_ttl, nx=True)
+
+    def keep(self, key: str) -> None:
+        """Renew our claim while the message is still being processed."""
+        self.store.set_json(self._key(key), {"state": PROCESSING}, ttl=self.processing_ttl)
 
     def seen(self, key: str) -> Seen:
-        """The current state of an already claimed key."""
-        value = self.store.get_json(self._key(key)) or {"state": PROCESSING}
+        """The current state of a key (GONE when nobody holds it)."""
+        value = self.store.get_json(self._key(key))
+        if value is None:
+            return Seen(GONE)
         return Seen(value.get("state", PROCESSING), value.get("xml"))
 
     def finish(self, key: str, xml: str | None) -> None:
@@ -52,7 +63,7 @@ class Deduper:
         self.store.delete(self._key(key))
 
     def wait(self, key: str, timeout: float) -> Seen:
-        """Poll briefly for a concurrent first delivery to finish."""
+        """Poll briefly for a concurrent first delivery to finish (or its claim to lapse)."""
         deadline = time.monotonic() + timeout
         delay = 0.01
         while True:

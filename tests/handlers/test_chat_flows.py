@@ -265,3 +265,18 @@ def test_bind_echoes_the_address(ctx):
 def test_danger_comes_with_emergency_numbers_first(ctx, text):
     replies = run_table("o-danger", [(text, "火警119")])
     assert replies[0].startswith("【紧急】")
+
+
+def test_a_store_failure_after_the_ticket_is_recorded_keeps_the_real_answer(world, monkeypatch):
+    """Fault suite finding: Redis dying after the ticket's commit (while saving the conversation) answered
+    "please try again", though the report was recorded; the resident's retry then linked it a second time."""
+    _home("o-store", world)
+    run_table("o-store", [("3号楼2单元楼道灯坏了", "请确认报修")])
+    store = kv()
+
+    def gone(*args, **kwargs):
+        raise ConnectionError("store went away")
+
+    monkeypatch.setattr(store, "_write_and_release", gone)
+    assert "已登记报修" in send("o-store", "1").text
+    assert len(_tickets()) == 1

@@ -109,3 +109,56 @@ def test_concurrent_deliveries_on_two_processes(wx_app, ctx):
     assert kv().get("test:side-effect") == "1", outputs
     answered = [o["body"] for o in outputs if o["body"] != "success"]
     assert answered and all("已登记，编号 1" in b for b in answered)
+
+
+def test_a_retry_takes_over_the_claim_of_a_worker_that_died(wx, wx_app, counting):
+    """Fault suite finding: a worker SIGKILLed mid-request left its claim for 10 minutes and every retry got
+    `success` — the message was lost. The claim now lapses within seconds and the retry processes the message."""
+    store = wx_app.extensions["linli_kv"]
+    store.set_json("wx:dedupe:m:900005", {"state": "processing"}, ttl=0.3)  # the dead worker's claim
+    _, reply = wx.send("o1", "text", {"Content": "报修", "MsgId": 900005})
+    assert reply is not None and "工单编号 1" in reply["Content"]
+    assert len(counting) == 1
+
+
+def test_a_slow_first_delivery_keeps_its_claim(wx_app, monkeypatch):
+    """While the first delivery still works, its renewed claim keeps a concurrent retry from processing again."""
+    from app.web import wechat as gateway
+    from app.wechat import dedupe
+
+    monkeypatch.setattr(dedupe, "PROCESSING_TTL", 0.3)
+    monkeypatch.setattr(gateway, "HEARTBEAT", 0.05)
+    calls = []
+
+    def slow(inbound):
+        calls.append(inbound)
+        time.sleep(1.0)  # several claim lifetimes
+        return TextReply("好的")
+
+    monkeypatch.setattr(handlers, "respond", slow)
+    query, body = wxpeer.push(wxpeer.message_xml("o1", "text", {"Content": "x", "MsgId": 900006}), mode="plaintext")
+    results = []
+
+    def deliver(delay):
+        time.sleep(delay)
+        results.append(wx_app.test_client().post(f"/wechat?{query}", data=body, content_type="text/xml"))
+
+    threads = [threading.Thread(target=deliver, args=(delay,)) for delay in (0, 0.5)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(calls) == 1
+    assert all(r.status_code == 200 for r in results)
+    assert any("好的" in r.get_data(as_text=True) for r in results)
+
+
+def test_a_store_failure_after_the_work_keeps_the_real_answer(wx, counting, monkeypatch):
+    """Fault suite finding: Redis dying between the handler's commit and caching the reply turned the real answer
+    into "please try again" — and the resident then reported a second time."""
+    from app.wechat.dedupe import Deduper
+
+    def gone(self, key, xml):
+        raise ConnectionError("store went away")
+
+    monkeypatch.setattr(Deduper, "finish", gone)
+    _, reply = wx.send("o1", "text", {"Content": "报修", "MsgId": 900007})
+    assert "工单编号 1" in reply["Content"] and len(counting) == 1
