@@ -62,6 +62,9 @@ class KeyValueStore:
     def _release_if_owner(self, key: str, token: str) -> None:
         raise NotImplementedError
 
+    def _extend_if_owner(self, key: str, token: str, ttl: float) -> bool:
+        raise NotImplementedError
+
     def get_json(self, key: str) -> Any:
         """Load a JSON value, or None."""
         raw = self.get(key)
@@ -84,8 +87,13 @@ class KeyValueStore:
         return self.incr(f"rl:{key}", window) > limit
 
     @contextmanager
-    def lock(self, name: str, timeout: float = 10.0, wait: float = 5.0) -> Iterator[None]:
-        """Hold a named lock across processes (auto-expires after `timeout` if the holder dies)."""
+    def lock(self, name: str, timeout: float = 10.0, wait: float = 5.0, keep_alive: bool = False) -> Iterator[None]:
+        """Hold a named lock across processes (auto-expires after `timeout` if the holder dies).
+
+        With keep_alive, a background thread extends the lock while the block runs, so a long batch job can use a
+        short timeout: if its process is killed, the next run can start within `timeout` instead of waiting for a
+        timeout sized for the longest possible run.
+        """
         key = f"lock:{name}"
         token = uuid.uuid4().hex
         deadline = time.monotonic() + wait
@@ -95,10 +103,23 @@ class KeyValueStore:
                 raise LockTimeout(name)
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
+        done = threading.Event()
+        if keep_alive:
+            threading.Thread(target=self._keep_alive, args=(key, token, timeout, done), daemon=True,
+                             name=f"lock-keepalive:{name}").start()
         try:
             yield
         finally:
+            done.set()
             self._release_if_owner(key, token)
+
+    def _keep_alive(self, key: str, token: str, timeout: float, done: threading.Event) -> None:
+        while not done.wait(timeout / 3):
+            try:
+                if not self._extend_if_owner(key, token, timeout):
+                    return  # lost it (expired while the process stalled): nothing left to keep
+            except Exception:  # the store is briefly away; try again next beat, the TTL still covers us
+                continue
 
     @contextmanager
     def guarded(self, name: str, key: str, timeout: float = 10.0, wait: float = 5.0) -> Iterator[Guarded]:
@@ -198,6 +219,14 @@ class MemoryStore(KeyValueStore):
             if item is not None and item[0] == token:
                 del self._data[key]
 
+    def _extend_if_owner(self, key: str, token: str, ttl: float) -> bool:
+        with self._mutex:
+            item = self._live(key)
+            if item is None or item[0] != token:
+                return False
+            self._data[key] = (token, time.monotonic() + ttl)
+            return True
+
     def _acquire_and_get(self, lock_key: str, token: str, timeout: float, key: str) -> tuple[bool, str | None]:
         with self._mutex:
             if not self.set(lock_key, token, ttl=timeout, nx=True):
@@ -221,7 +250,12 @@ _RELEASE_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
-# The same, writing (ARGV[2] = "set"/"del"/"keep") the guarded value first: KEYS = lock, value.
+# Extend the lock's expiry only if we still own it.
+_EXTEND_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
+# The release, writing (ARGV[2] = "set"/"del"/"keep") the guarded value first: KEYS = lock, value.
 _WRITE_AND_RELEASE_SCRIPT = """
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == 'set' then
@@ -244,6 +278,7 @@ class RedisStore(KeyValueStore):
             health_check_interval=30,
         )
         self._release = self.client.register_script(_RELEASE_SCRIPT)
+        self._extend = self.client.register_script(_EXTEND_SCRIPT)
         # Flags seen in this process, with their expiry: most messages then need no round trip to check them.
         self._near_flags: dict[str, float] = {}
         self._write_release = self.client.register_script(_WRITE_AND_RELEASE_SCRIPT)
@@ -307,6 +342,9 @@ class RedisStore(KeyValueStore):
 
     def _release_if_owner(self, key: str, token: str) -> None:
         self._release(keys=[self._k(key)], args=[token])
+
+    def _extend_if_owner(self, key: str, token: str, ttl: float) -> bool:
+        return bool(self._extend(keys=[self._k(key)], args=[token, int(ttl * 1000)]))
 
     def _acquire_and_get(self, lock_key: str, token: str, timeout: float, key: str) -> tuple[bool, str | None]:
         # One round trip: SET NX the lock and GET the value; the value is ignored when the lock was taken.

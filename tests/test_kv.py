@@ -165,3 +165,15 @@ def test_a_flag_set_by_another_process_is_seen(kvs):
     other = kvs if isinstance(kvs, MemoryStore) else RedisStore(REDIS_URL, prefix="linli-kvtest:")
     other.flag("fresh:o3", ttl=5)
     assert kvs.flagged("fresh:o3")
+
+
+def test_a_kept_alive_lock_outlives_its_timeout_and_then_expires_when_abandoned(kvs):
+    with kvs.lock("batch", timeout=0.3, wait=0, keep_alive=True):
+        time.sleep(0.7)  # longer than the timeout: the keep-alive extended it
+        assert not kvs.set("lock:batch", "other", ttl=5, nx=True)
+    assert kvs.get("lock:batch") is None
+    # A holder that dies stops renewing: the lock is free again after one timeout.
+    kvs.set("lock:batch", "dead-holder", ttl=0.3, nx=True)
+    time.sleep(0.4)
+    with kvs.lock("batch", timeout=1, wait=0):
+        pass

@@ -68,7 +68,8 @@ def run_escalation(now: datetime | None = None, batch_size: int = BATCH_SIZE) ->
     now = clock.localize(now or clock.now())
     report = EscalationReport()
     try:
-        with kv().lock("tickets:escalate", timeout=900, wait=0):
+        # A short lock kept alive while we run: a killed run blocks the next one for a minute, not a quarter hour.
+        with kv().lock("tickets:escalate", timeout=60, wait=0, keep_alive=True):
             # Highest level first: a ticket 4 days late goes straight to the street office, in one step.
             for level in (3, 2, 1):
                 while _escalate_batch(level, now, batch_size, report):

@@ -109,7 +109,7 @@ def run_reminders(moment: datetime | None = None, batch_size: int = 1000,
     unit_of: dict[int, int] = {}
     community: dict[int, int] = defaultdict(int)
     last_room = 0
-    with kv().lock("fees:reminders", timeout=900, wait=1):
+    with kv().lock("fees:reminders", timeout=60, wait=1, keep_alive=True):  # see escalation: short, kept alive
         while True:
             scope = [Bill.status == "open", Bill.due_on <= cutoff, Bill.amount_fen > Bill.paid_fen]
             if skip:
