@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Building, Estate, ResidentAccount, RoleGrant, Room, RoomBinding, StaffUser
@@ -27,18 +28,25 @@ class Resident:
         return self.room is not None
 
 
+def _with_estate():
+    # Nearly every answer names the building, its estate or its community: load them with the row, not one query
+    # each on first use (this runs for most chat messages).
+    return joinedload(Building.estate).joinedload(Estate.community)
+
+
 def bound_rooms(openid: str) -> list[Room]:
-    """Rooms the openid is bound to with status 'bound', in a stable order."""
+    """Rooms the openid is bound to with status 'bound', in a stable order (with unit, building and estate)."""
     query = (select(Room).join(RoomBinding, RoomBinding.room_id == Room.id)
              .join(ResidentAccount, ResidentAccount.id == RoomBinding.account_id)
              .where(ResidentAccount.openid == openid, RoomBinding.status == "bound")
+             .options(joinedload(Room.unit), joinedload(Room.building).options(_with_estate()))
              .order_by(RoomBinding.id))
     return list(db.session.scalars(query))
 
 
 def building_by_id(building_id: int | None) -> Building | None:
-    """A building by id, or None."""
-    return db.session.get(Building, building_id) if building_id else None
+    """A building by id (with its estate and community), or None."""
+    return db.session.get(Building, building_id, options=[_with_estate()]) if building_id else None
 
 
 def resident(openid: str, scanned_building_id: int | None) -> Resident:

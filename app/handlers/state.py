@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 TTL_SECONDS = 30 * 60
@@ -80,4 +80,6 @@ def encode(conversation: Conversation) -> str | None:
     """The JSON to store, or None when there is nothing worth keeping (no flow, no scanned building)."""
     if conversation.flow is None and conversation.building_id is None:
         return None
-    return json.dumps(asdict(conversation), ensure_ascii=False, default=str)
+    # A shallow dict: dataclasses.asdict deep-copies every slot and list first, which json.dumps does not need.
+    fields = {name: getattr(conversation, name) for name in Conversation.__dataclass_fields__}
+    return json.dumps(fields, ensure_ascii=False, default=str)
