@@ -8,7 +8,9 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint; each capability adds its own line here."""
     from app.web import api, auth, dashboard, errors, health
+    from app.web.converters import DatabaseId
 
+    app.url_map.converters["int"] = DatabaseId  # before any rule is added: rules bind their converter when added
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)

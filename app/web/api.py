@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
+from marshmallow.validate import Range
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -13,6 +14,7 @@ from app.extensions import csrf, db
 from app.models import Estate, Ownership, Room, Unit
 from app.models.place import SIX_HAVES
 from app.services import audit, scope
+from app.web.converters import MAX_ID
 
 api = Api(spec_kwargs={
     "info": {"description": "邻里 Linli 对接接口。请求头带 Authorization: Bearer <令牌>（用 `linli api-token` 生成）。"},
@@ -121,7 +123,8 @@ class RoomSchema(Schema):
 
 class RoomQuerySchema(Schema):
     """Filters of the rooms list."""
-    building_id = fields.Integer(required=False, metadata={"description": "只看这一栋楼"})
+    building_id = fields.Integer(required=False, validate=Range(min=1, max=MAX_ID),  # an id column holds no more
+                                 metadata={"description": "只看这一栋楼"})
 
 
 def _estate_data(estate: Estate, households: int) -> dict:

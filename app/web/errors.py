@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, jsonify, render_template_string, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 
 from app.services.errors import NotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
 
 # Standalone on purpose: an error page must render even when the database (and so the navigation) is down.
 _PAGE = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
@@ -34,6 +39,10 @@ def init_app(app: Flask) -> None:
     # A scope miss is a 404 whatever the cause: we never reveal that something exists outside the user's reach.
     app.register_error_handler(NotFound, lambda error: respond(404))
     app.register_error_handler(PermissionDenied, lambda error: respond(403, error.message))
+    # A number too big for its column in a query string or form (PostgreSQL: DataError; SQLite: OverflowError when
+    # binding it) is a bad request, not a 500; path ids are bounded by the URL converter already.
+    app.register_error_handler(DataError, _bad_value)
+    app.register_error_handler(OverflowError, _bad_value)
 
 
 def respond(code: int, message: str | None = None):
@@ -47,6 +56,14 @@ def respond(code: int, message: str | None = None):
 
 def _handle(error):
     return respond(getattr(error, "code", 500) or 500)
+
+
+def _bad_value(error):
+    from app.extensions import db
+
+    db.session.rollback()  # PostgreSQL has aborted the transaction
+    log.info("bad value refused path=%s: %s", request.path, str(error).splitlines()[0][:200])
+    return respond(400)
 
 
 def _csrf(error):

@@ -35,7 +35,8 @@ def check_timestamp(timestamp: str | None, now: float, window: int) -> None:
         value = int(str(timestamp))
     except ValueError:
         raise BadSignature("bad timestamp") from None
-    if window and abs(now - value) > window:
+    # Integer arithmetic: a signed 309-digit timestamp overflowed `float - int` into a 500 (found by fuzzing).
+    if window and abs(int(now) - value) > window:
         raise BadSignature("stale timestamp")
 
 

@@ -25,6 +25,8 @@ EVENT_KINDS = {
     "subscribe_msg_change_event": "subscribe_msg_change",
     "subscribe_msg_sent_event": "subscribe_msg_sent",
 }
+# WeChat openids are 28 characters; the openid columns hold 64.
+MAX_OPENID = 64
 MESSAGE_KINDS = {"text", "voice", "image", "location", "link", "video", "shortvideo"}
 _SUBSCRIBE_MSG_NODES = ("SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent", "SubscribeMsgSentEvent")
 
@@ -97,6 +99,8 @@ def to_inbound(data: dict, received_at: datetime) -> Parsed:
     openid = str(data.get("FromUserName", "")).strip()
     if not msg_type or not openid:
         raise BadMessage("MsgType and FromUserName are required")
+    if len(openid) > MAX_OPENID:
+        raise BadMessage("FromUserName is not an openid")  # the fuzzer's were a logged DataError on PostgreSQL
     fields: dict = {"openid": openid, "received_at": received_at, "msg_id": str(data.get("MsgId", "") or "")}
     event = ""
     if msg_type == "event":
