@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from app.extensions import db
+from app.models import Estate, ResidentAccount, Room, RoomBinding
 from app.models.outbox import STATUSES, OutboxMessage
 from app.services import outbox, scope
 
@@ -29,6 +30,24 @@ def _require_office() -> None:
         abort(404)
 
 
+def _visible() -> ColumnElement[bool]:
+    """Messages the user may see: to residents bound in their estates, to themselves, and — for a street office —
+    to openids bound nowhere (new residents, staff), which belong to no estate's staff."""
+    estates = scope.visible_estates(current_user).with_only_columns(Estate.id).order_by(None)
+    bound_here = (select(ResidentAccount.openid).join(RoomBinding, RoomBinding.account_id == ResidentAccount.id)
+                  .join(Room, Room.id == RoomBinding.room_id)
+                  .where(RoomBinding.status == "bound", Room.estate_id.in_(estates)))
+    clauses = [OutboxMessage.openid.in_(bound_here)]
+    if current_user.openid:
+        clauses.append(OutboxMessage.openid == current_user.openid)
+    if scope.has_role(current_user, "street_admin"):
+        bound_anywhere = (select(ResidentAccount.openid)
+                          .join(RoomBinding, RoomBinding.account_id == ResidentAccount.id)
+                          .where(RoomBinding.status == "bound"))
+        clauses.append(OutboxMessage.openid.not_in(bound_anywhere))
+    return or_(*clauses)
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -36,9 +55,11 @@ def index():
     _require_office()
     wanted = request.args.get("status")
     statuses = (wanted,) if wanted in STATUSES else DEFAULT_STATUSES
-    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status.in_(statuses))
+    visible = _visible()
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status.in_(statuses), visible)
                                   .order_by(OutboxMessage.created_at.desc()).limit(PAGE_SIZE)).all()
-    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).where(visible)
+                                     .group_by(OutboxMessage.status)).all())
     return render_template("outbox/index.html", messages=messages, counts=counts, statuses=STATUSES,
                            wanted=wanted, summary=summarise)
 
@@ -48,6 +69,8 @@ def index():
 def retry(message_id: int):
     """Send a failed message again (same idempotency key)."""
     _require_office()
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.id == message_id, _visible())) is None:
+        abort(404)
     if outbox.retry_message(message_id):
         flash("已重新排队发送。", "success")
     else:

@@ -91,7 +91,8 @@ EXPECT: dict[str, list[Spec]] = {
     "identity.link_wechat": [staff("/admin/wechat-link", STAFF, post_ok=STAFF)],
     "estate_edit.edit": [staff("/admin/estates/{estate}/edit", OFFICE_IN, post_ok=OFFICE_IN,
                                form={"name": "被改名的小区", "address": "x", "estate_type": "old"})],
-    # Not scoped by place: office staff of any community see (and may resend) every queued message. Reported.
+    # Scoped by place: each office sees messages to residents bound in its estates (a street office also those to
+    # openids bound nowhere); a resend of a message outside that scope is 404 (tests/web/test_outbox_scope.py).
     "outbox_pages.index": [staff("/admin/outbox/", OFFICE_ANY)],
     "outbox_pages.retry": [staff("/admin/outbox/{message}/retry", get=False, post_ok=OFFICE_ANY)],
     "fees.index": [staff("/admin/fees", REGISTER_ANY)],

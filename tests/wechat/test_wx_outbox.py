@@ -107,9 +107,10 @@ def test_unsubscribed_is_undeliverable_and_shown_to_staff(fake, ctx, client):
     row = _rows()["u1"]
     assert row.status == "undeliverable" and "43004" in row.last_error
     assert db.session.scalar(select(ResidentAccount.subscribed).where(ResidentAccount.openid == "o_gone")) is False
-    from factories import login, make_community, make_staff_user
+    from factories import login, make_staff_user, make_street
 
-    make_staff_user("clerk", role="community_staff", scope=make_community())
+    # o_gone is bound to no room: a street office sees such messages (community staff see their estates' only).
+    make_staff_user("clerk", role="street_admin", scope=make_street())
     db.session.commit()
     login(client, "clerk")
     page = client.get("/admin/outbox/").get_data(as_text=True)
