@@ -18,6 +18,14 @@ TEST_REDIS_URL = os.environ.get("LINLI_TEST_REDIS_URL")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def test_production_mode_needs_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr("app.config.load_dotenv_file", lambda *a, **k: None)
+    result = CliRunner().invoke(serve_command, ["--workers", "1"])
+    assert result.exit_code != 0
+    assert "生产模式需要设置 SECRET_KEY" in result.output
+
+
 def test_several_workers_need_redis(monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setattr("app.config.load_dotenv_file", lambda *a, **k: None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from app import config
@@ -18,8 +20,13 @@ from app import config
 def serve_command(host: str, port: int, workers: int, threads: int, access_log: bool, dev: bool) -> None:
     """Serve the app; several workers need Redis so that dedupe, sessions and locks are shared."""
     config.load_dotenv_file()
-    if workers > 1 and not config.from_environment("instance").get("REDIS_URL"):
+    settings = config.from_environment("instance")
+    if workers > 1 and not settings.get("REDIS_URL"):
         raise click.ClickException("多进程模式需要设置 REDIS_URL（内置存储只能在单进程中使用）。")
+    if not dev and not os.environ.get("SECRET_KEY"):
+        # The default key is public: phone numbers encrypted with it, and QR tokens signed with it, protect nothing.
+        raise click.ClickException("生产模式需要设置 SECRET_KEY（随机生成一次并妥善保存，见 docs/deployment.md）。"
+                                   "只是试用请运行 linli demo 或 linli serve --dev。")
     from app import create_app
 
     if dev:
