@@ -8,6 +8,7 @@ from pathlib import Path
 
 TIMEZONE = "Asia/Shanghai"
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # public: fine for the demo and tests, never for production
 # Template messages: our name → the account's template id and which value fills which template field.
 DEFAULT_TEMPLATES = json.dumps({"notice": {"template_id": "linli-notice-template",
                                            "fields": {"first": "title", "keyword1": "summary", "keyword2": "time",
@@ -37,7 +38,7 @@ def from_environment(instance_path: str) -> dict:
     """Build the Flask config mapping from environment variables."""
     sqlite_path = Path(instance_path) / "linli.sqlite3"
     return {
-        "SECRET_KEY": _env("SECRET_KEY", "dev-insecure-change-me"),
+        "SECRET_KEY": _env("SECRET_KEY", DEFAULT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(_env("DATABASE_URL", f"sqlite:///{sqlite_path}")),
         # A connection the database dropped (a restart, a failover) is noticed at checkout, not by a request.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from app import config
@@ -23,7 +21,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, access_log: 
     settings = config.from_environment("instance")
     if workers > 1 and not settings.get("REDIS_URL"):
         raise click.ClickException("多进程模式需要设置 REDIS_URL（内置存储只能在单进程中使用）。")
-    if not dev and not os.environ.get("SECRET_KEY"):
+    if not dev and settings["SECRET_KEY"] == config.DEFAULT_SECRET_KEY:
         # The default key is public: phone numbers encrypted with it, and QR tokens signed with it, protect nothing.
         raise click.ClickException("生产模式需要设置 SECRET_KEY（随机生成一次并妥善保存，见 docs/deployment.md）。"
                                    "只是试用请运行 linli demo 或 linli serve --dev。")

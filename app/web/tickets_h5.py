@@ -79,11 +79,11 @@ def report():
     my_rooms = [r for r in db.session.scalars(select(Room).where(Room.id.in_(tickets.bound_room_ids(account))))
                 if r.building_id == building.id]
     units = list(db.session.scalars(select(Unit).where(Unit.building_id == building.id).order_by(Unit.sort_key)))
-    # The unit the form shows chosen: the resident's own choice once posted, else the one of the scanned code.
-    chosen_unit = form["unit"] if "unit" in form else str(scanned_unit.id) if scanned_unit else ""
+    shown_unit = _unit_id(form, scanned_unit)  # the form shows the resident's choice, else the scanned code's unit
     context = dict(building=building, units=units, my_rooms=my_rooms, categories=CATEGORIES, kinds=TYPES,
                    spots=SPOTS, form=form, token=request.values.get("t", ""), nonce=form.get("nonce") or uuid.uuid4().hex,
-                   place=qr.place_name(building, scanned_unit), chosen_unit=chosen_unit)
+                   place=qr.place_name(building, scanned_unit),
+                   chosen_unit="" if shown_unit is None else str(shown_unit))
     db.session.commit()
     if request.method == "GET":
         return render_template("tickets/h5/report.html", **context)
