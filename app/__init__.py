@@ -11,6 +11,7 @@ from flask import Flask
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the Flask app from the environment; tests may pass config overrides."""
     from app import config, models, privacy  # noqa: F401  (models: every table registered on the metadata)
+    from app.services import register_cache  # noqa: F401  (its session listeners bump the register generation)
     from app.extensions import csrf, db, init_kv, login_manager, migrate
     from app.web import register_blueprints
     from app.web.uploads import apply_upload_limit

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import threading
 import time
 import uuid
@@ -17,8 +19,9 @@ class LockTimeout(Exception):
 class Guarded:
     """A value read under a lock; what the holder puts is written when the lock is released, while still held."""
 
-    def __init__(self, value: str | None) -> None:
+    def __init__(self, value: str | None, also: dict[str, str | None] | None = None) -> None:
         self.value = value
+        self.also = also or {}  # other keys read in the same round trip (not locked, not written)
         self.write: tuple[str, float | None] | None = None  # (value, ttl); ("", None) means delete
         self.changed = False
 
@@ -122,26 +125,27 @@ class KeyValueStore:
                 continue
 
     @contextmanager
-    def guarded(self, name: str, key: str, timeout: float = 10.0, wait: float = 5.0) -> Iterator[Guarded]:
+    def guarded(self, name: str, key: str, timeout: float = 10.0, wait: float = 5.0,
+                also: tuple[str, ...] = ()) -> Iterator[Guarded]:
         """Hold lock `name` while reading and then writing `key`: the chat engine's per-resident state.
 
         One round trip takes the lock and reads the value; one more writes the value and releases the lock, and
         only while the lock is still ours (a holder that overran its timeout must not overwrite a newer state).
-        An exception inside the block releases the lock without writing.
+        An exception inside the block releases the lock without writing. Keys in `also` are read with the value.
         """
         lock_key = f"lock:{name}"
         token = uuid.uuid4().hex
         deadline = time.monotonic() + wait
         delay = 0.005
         while True:
-            acquired, value = self._acquire_and_get(lock_key, token, timeout, key)
+            acquired, values = self._acquire_and_get(lock_key, token, timeout, (key, *also))
             if acquired:
                 break
             if time.monotonic() >= deadline:
                 raise LockTimeout(name)
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
-        record = Guarded(value)
+        record = Guarded(values[0], dict(zip(also, values[1:])))
         try:
             yield record
         except BaseException:
@@ -149,7 +153,9 @@ class KeyValueStore:
             raise
         self._write_and_release(lock_key, token, key, record)
 
-    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, key: str) -> tuple[bool, str | None]:
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float,
+                         keys: tuple[str, ...]) -> tuple[bool, list[str | None]]:
+        """Take the lock and read `keys` in one step; the values mean nothing when the lock was not taken."""
         raise NotImplementedError
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
@@ -227,11 +233,12 @@ class MemoryStore(KeyValueStore):
             self._data[key] = (token, time.monotonic() + ttl)
             return True
 
-    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, key: str) -> tuple[bool, str | None]:
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float,
+                         keys: tuple[str, ...]) -> tuple[bool, list[str | None]]:
         with self._mutex:
             if not self.set(lock_key, token, ttl=timeout, nx=True):
-                return False, None
-            return True, self.get(key)
+                return False, []
+            return True, [self.get(key) for key in keys]
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
         with self._mutex:
@@ -267,35 +274,83 @@ return redis.call('del', KEYS[1])
 
 
 class RedisStore(KeyValueStore):
-    """The shared store for many processes, on a Redis server; every key carries a prefix."""
+    """The shared store for many processes, on a Redis server; every key carries a prefix.
+
+    Commands go straight through one redis-py connection per thread: the client's pool, retry and parsing layers
+    cost about 0.1 ms of CPU per command, three times the round trip itself, and every chat message makes several.
+    """
 
     def __init__(self, url: str, prefix: str = "linli:") -> None:
         import redis
 
         self.prefix = prefix
-        self.client = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0,
-            health_check_interval=30,
-        )
-        self._release = self.client.register_script(_RELEASE_SCRIPT)
-        self._extend = self.client.register_script(_EXTEND_SCRIPT)
+        # The client only describes the server (its pool's connection class and settings); commands use _call.
+        self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2.0,
+                                           socket_connect_timeout=2.0)
+        self._errors = (redis.ConnectionError, redis.TimeoutError, OSError)
+        self._no_script = redis.exceptions.NoScriptError
+        self._local = threading.local()
+        self._scripts = {body: hashlib.sha1(body.encode()).hexdigest() for body in
+                         (_RELEASE_SCRIPT, _EXTEND_SCRIPT, _WRITE_AND_RELEASE_SCRIPT)}
         # Flags seen in this process, with their expiry: most messages then need no round trip to check them.
         self._near_flags: dict[str, float] = {}
-        self._write_release = self.client.register_script(_WRITE_AND_RELEASE_SCRIPT)
+
+    def _connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():  # a forked worker must not share its parent's socket
+            pool = self.client.connection_pool
+            conn = self._local.conn = pool.connection_class(**pool.connection_kwargs)
+            self._local.pid = os.getpid()
+        return conn
+
+    def _call(self, *commands: tuple) -> list:
+        """Send commands in one round trip and return their replies (an error reply raises)."""
+        conn = self._connection()
+        for attempt in (1, 2):
+            fresh = conn._sock is None
+            try:
+                conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+            except self._errors:
+                conn.disconnect()
+                # A socket that went stale (Redis restarted since its last use) gets one reconnect; the commands
+                # cannot have run when sending them failed.
+                if fresh or attempt == 2:
+                    raise
+                continue
+            try:
+                return [conn.read_response() for _ in commands]
+            except BaseException:
+                conn.disconnect()  # unread replies would be taken for the next command's
+                raise
+        raise AssertionError("unreachable")
+
+    def _one(self, *command):
+        return self._call(command)[0]
+
+    def _script(self, body: str, keys: list[str], args: list) -> Any:
+        sha = self._scripts[body]
+        try:
+            return self._one("EVALSHA", sha, len(keys), *keys, *args)
+        except self._no_script:  # a restarted or flushed server: load it with this call
+            return self._one("EVAL", body, len(keys), *keys, *args)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
 
     def get(self, key: str) -> str | None:
-        return self.client.get(self._k(key))
+        return self._one("GET", self._k(key))
 
     def set(self, key: str, value: str, ttl: float | None = None, nx: bool = False) -> bool:
-        px = int(ttl * 1000) if ttl else None
-        return bool(self.client.set(self._k(key), value, px=px, nx=nx))
+        command = ["SET", self._k(key), value]
+        if ttl:
+            command += ["PX", int(ttl * 1000)]
+        if nx:
+            command.append("NX")
+        return self._one(*command) is not None
 
     def delete(self, key: str) -> None:
         self._near_flags.pop(key, None)
-        self.client.delete(self._k(key))
+        self._one("DEL", self._k(key))
 
     def flag(self, key: str, ttl: float) -> None:
         self.set(key, "1", ttl=ttl)
@@ -304,7 +359,7 @@ class RedisStore(KeyValueStore):
     def flagged(self, key: str) -> bool:
         if self._near_flags.get(key, 0.0) > time.monotonic():
             return True
-        ms = self.client.pttl(self._k(key))  # -2: absent, -1: no expiry
+        ms = self._one("PTTL", self._k(key))  # -2: absent, -1: no expiry
         if ms == -2:
             return False
         self._remember_flag(key, ms / 1000 if ms > 0 else 60.0)
@@ -316,43 +371,39 @@ class RedisStore(KeyValueStore):
         self._near_flags[key] = time.monotonic() + ttl
 
     def incr(self, key: str, ttl: float) -> int:
-        pipe = self.client.pipeline()
-        pipe.incr(self._k(key))
         # NX: the window starts at the first hit and is not extended by later ones.
-        pipe.pexpire(self._k(key), int(ttl * 1000), nx=True)
-        count, _ = pipe.execute()
+        count, _ = self._call(("INCR", self._k(key)), ("PEXPIRE", self._k(key), int(ttl * 1000), "NX"))
         return int(count)
 
     def ttl(self, key: str) -> float | None:
-        ms = self.client.pttl(self._k(key))
+        ms = self._one("PTTL", self._k(key))
         return None if ms is None or ms < 0 else ms / 1000
 
     def ping(self) -> bool:
-        return bool(self.client.ping())
+        return bool(self._one("PING"))
 
     def clear(self) -> None:
         self._near_flags.clear()
-        cursor = 0
+        cursor = "0"
         while True:
-            cursor, keys = self.client.scan(cursor, match=self.prefix + "*", count=500)
+            cursor, keys = self._one("SCAN", cursor, "MATCH", self.prefix + "*", "COUNT", 500)
             if keys:
-                self.client.delete(*keys)
-            if cursor == 0:
+                self._one("DEL", *keys)
+            if str(cursor) == "0":
                 break
 
     def _release_if_owner(self, key: str, token: str) -> None:
-        self._release(keys=[self._k(key)], args=[token])
+        self._script(_RELEASE_SCRIPT, [self._k(key)], [token])
 
     def _extend_if_owner(self, key: str, token: str, ttl: float) -> bool:
-        return bool(self._extend(keys=[self._k(key)], args=[token, int(ttl * 1000)]))
+        return bool(self._script(_EXTEND_SCRIPT, [self._k(key)], [token, int(ttl * 1000)]))
 
-    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, key: str) -> tuple[bool, str | None]:
-        # One round trip: SET NX the lock and GET the value; the value is ignored when the lock was taken.
-        pipe = self.client.pipeline(transaction=False)
-        pipe.set(self._k(lock_key), token, px=int(timeout * 1000), nx=True)
-        pipe.get(self._k(key))
-        acquired, value = pipe.execute()
-        return bool(acquired), (value if acquired else None)
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float,
+                         keys: tuple[str, ...]) -> tuple[bool, list[str | None]]:
+        # One round trip: SET NX the lock and GET the values; they are ignored when the lock was not taken.
+        acquired, *values = self._call(("SET", self._k(lock_key), token, "PX", int(timeout * 1000), "NX"),
+                                       *(("GET", self._k(key)) for key in keys))
+        return acquired is not None, values
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
         if not record.changed:
@@ -361,7 +412,7 @@ class RedisStore(KeyValueStore):
             op, value, ttl_ms = "del", "", 0
         else:
             op, value, ttl_ms = "set", record.write[0], int(record.write[1] * 1000) if record.write[1] else 0
-        self._write_release(keys=[self._k(lock_key), self._k(key)], args=[token, op, value, ttl_ms])
+        self._script(_WRITE_AND_RELEASE_SCRIPT, [self._k(lock_key), self._k(key)], [token, op, value, ttl_ms])
 
 
 def make_store(redis_url: str | None, prefix: str = "linli:") -> KeyValueStore:

@@ -17,6 +17,7 @@ from app.handlers.registry import HANDLERS, Turn
 from app.kv import LockTimeout
 from app.nlp import understand
 from app.nlp.text import clean
+from app.services import register_cache
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,12 @@ def respond(inbound: Inbound) -> Reply:
     # the state travel together (one round trip to take and read, one to write and release).
     reply = None
     try:
-        with kv().guarded(f"conv:{inbound.openid}", state.key(inbound.openid), timeout=15, wait=3) as stored:
+        # The register generation comes along: the resident's room and contacts cached at it can be trusted.
+        with kv().guarded(f"conv:{inbound.openid}", state.key(inbound.openid), timeout=15, wait=3,
+                          also=(register_cache.KEY,)) as stored:
             conversation = state.decode(inbound.openid, stored.value)
-            turn = Turn(inbound=inbound, conversation=conversation, text=(inbound.text or "").strip())
+            turn = Turn(inbound=inbound, conversation=conversation, text=(inbound.text or "").strip(),
+                        generation=stored.also[register_cache.KEY] or "0")
             reply = _route(turn)
             raw = state.encode(conversation)
             if raw is None:

@@ -1,8 +1,12 @@
-"""What Linli knows about the resident in a conversation: the bound room, a scanned building, and whom to contact."""
+"""What Linli knows about the resident in a conversation: the bound room, a scanned building, and whom to contact.
+
+Nearly every chat answer needs these, so they are kept in memory as plain values (app.services.register_cache) for
+as long as the register generation of the turn is current: a message then costs no query for them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select
@@ -10,17 +14,64 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Building, Estate, ResidentAccount, RoleGrant, Room, RoomBinding, StaffUser
+from app.services.register_cache import cached
+
+
+@dataclass(frozen=True)
+class CommunityRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class EstateRef:
+    id: int
+    name: str
+    community_id: int
+    community: CommunityRef
+
+
+@dataclass(frozen=True)
+class BuildingRef:
+    id: int
+    number: str
+    name: str
+    estate_id: int
+    estate: EstateRef
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    number: str
+
+
+@dataclass(frozen=True)
+class RoomRef:
+    """A bound room as the chat needs it; `label` as Room.label ("3号楼2单元501室")."""
+
+    id: int
+    number: str
+    label: str
+    building_id: int
+    unit: UnitRef
+    building: BuildingRef
+
+    @property
+    def estate(self) -> EstateRef:
+        return self.building.estate
 
 
 @dataclass
 class Resident:
     """The resident's bound room (if any) and the building they are talking about (bound or scanned)."""
 
-    room: Room | None = None
-    building: Building | None = None
+    room: RoomRef | None = None
+    building: BuildingRef | None = None
+    generation: str | None = field(default=None, repr=False)  # the register generation it was read at
 
     @property
-    def estate(self) -> Estate | None:
+    def estate(self) -> EstateRef | None:
         return self.building.estate if self.building is not None else None
 
     @property
@@ -29,8 +80,6 @@ class Resident:
 
 
 def _with_estate():
-    # Nearly every answer names the building, its estate or its community: load them with the row, not one query
-    # each on first use (this runs for most chat messages).
     return joinedload(Building.estate).joinedload(Estate.community)
 
 
@@ -49,12 +98,32 @@ def building_by_id(building_id: int | None) -> Building | None:
     return db.session.get(Building, building_id, options=[_with_estate()]) if building_id else None
 
 
-def resident(openid: str, scanned_building_id: int | None) -> Resident:
+def _building_ref(building: Building) -> BuildingRef:
+    estate = building.estate
+    community = CommunityRef(estate.community.id, estate.community.name)
+    return BuildingRef(building.id, building.number, building.name, estate.id,
+                       EstateRef(estate.id, estate.name, estate.community_id, community))
+
+
+def _room_ref(room: Room) -> RoomRef:
+    return RoomRef(room.id, room.number, room.label, room.building_id, UnitRef(room.unit.id, room.unit.number),
+                   _building_ref(room.building))
+
+
+def resident(openid: str, scanned_building_id: int | None, generation: str | None = None) -> Resident:
     """The resident's context: a scanned building wins for 'where', the first bound room is home."""
-    rooms = bound_rooms(openid)
+    rooms = cached("rooms", openid, generation,
+                    lambda: tuple(_room_ref(room) for room in bound_rooms(openid)))
     room = rooms[0] if rooms else None
-    building = building_by_id(scanned_building_id) or (room.building if room else None)
-    return Resident(room=room, building=building)
+    scanned = None
+    if scanned_building_id:
+        scanned = cached("building", scanned_building_id, generation,
+                          lambda: _maybe(building_by_id(scanned_building_id), _building_ref))
+    return Resident(room=room, building=scanned or (room.building if room else None), generation=generation)
+
+
+def _maybe(value, convert):
+    return convert(value) if value is not None else None
 
 
 def _holders(role: str, scope_type: str, scope_id: int) -> list[StaffUser]:
@@ -67,13 +136,17 @@ def _holders(role: str, scope_type: str, scope_id: int) -> list[StaffUser]:
 
 def contacts(who: Resident) -> list[str]:
     """Contact lines for the resident: building heads of their building, staff of their estate's community."""
-    lines = []
-    if who.building is not None:
-        for user in _holders("building_head", "building", who.building.id):
-            lines.append(_line(f"{who.building.name}楼栋长", user))
-        for user in _holders("community_staff", "community", who.building.estate.community_id):
-            lines.append(_line(f"{who.building.estate.community.name}工作人员", user))
-    return lines
+    building = who.building
+    if building is None:
+        return []
+
+    def load() -> tuple[str, ...]:
+        lines = [_line(f"{building.name}楼栋长", user) for user in _holders("building_head", "building", building.id)]
+        lines += [_line(f"{building.estate.community.name}工作人员", user)
+                  for user in _holders("community_staff", "community", building.estate.community_id)]
+        return tuple(lines)
+
+    return list(cached("contacts", building.id, who.generation, load))
 
 
 def office_hint() -> str:

@@ -19,13 +19,14 @@ class Turn:
     conversation: Conversation
     text: str = ""
     understanding: Understanding = field(default_factory=lambda: Understanding("other", 0.0, {}))
+    generation: str | None = None  # the register generation read with the conversation (None: do not cache)
     _resident: Resident | None = None
 
     @property
     def resident(self) -> Resident:
         """The resident's bound room and scanned building, looked up once per turn."""
         if self._resident is None:
-            self._resident = resident(self.inbound.openid, self.conversation.building_id)
+            self._resident = resident(self.inbound.openid, self.conversation.building_id, self.generation)
         return self._resident
 
     def forget_resident(self) -> None:
