@@ -31,6 +31,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_kv(app)
     register_blueprints(app)
+    from app.web.wechat import WebhookMiddleware
+
+    app.wsgi_app = WebhookMiddleware(app, app.wsgi_app)  # WeChat's pushes skip Flask's request machinery
     app.url_value_preprocessor(apply_upload_limit)
     _enable_sqlite_pragmas(app)
     if app.config.get("TRUSTED_PROXIES"):

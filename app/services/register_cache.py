@@ -26,7 +26,7 @@ WATCHED = (Street, Community, Estate, Building, Unit, Room, RoomBinding, StaffUs
 WATCHED_TABLES = frozenset(model.__table__ for model in WATCHED)
 _CHANGED = "linli_register_changed"
 _CACHE = "linli_register_cache"
-CACHE_SECONDS = 60.0
+CACHE_SECONDS = 300.0
 CACHE_ENTRIES = 20_000
 T = TypeVar("T")
 
