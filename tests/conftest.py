@@ -15,6 +15,7 @@ from app import clock
 from app import create_app
 from app.extensions import db as _db
 from app.extensions import kv as _kv
+from app.services import register_cache
 
 TEST_DB_URL = os.environ.get("LINLI_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("LINLI_TEST_REDIS_URL")
@@ -62,6 +63,7 @@ def _clean_state(request):
             for table in reversed(_db.metadata.sorted_tables):
                 connection.execute(table.delete())
         _kv().clear()
+        register_cache.forget()
 
 
 @pytest.fixture

@@ -177,3 +177,25 @@ def test_a_kept_alive_lock_outlives_its_timeout_and_then_expires_when_abandoned(
     time.sleep(0.4)
     with kvs.lock("batch", timeout=1, wait=0):
         pass
+
+
+def test_guarded_reads_other_keys_in_the_same_step(kvs):
+    kvs.set("gen", "7")
+    with kvs.guarded("g2", "state:g2", also=("gen", "missing")) as stored:
+        assert stored.value is None
+        assert stored.also == {"gen": "7", "missing": None}
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="LINLI_TEST_REDIS_URL 未设置：跳过 Redis 实现的测试")
+def test_redis_connection_survives_an_error_reply_and_a_dropped_socket():
+    import redis
+
+    store = RedisStore(REDIS_URL, prefix="linli-kvtest:")
+    store.clear()
+    store.set("n", "not a number")
+    with pytest.raises(redis.ResponseError):
+        store._call(("INCR", store._k("n")), ("GET", store._k("n")))  # an error reply mid-batch
+    assert store.get("n") == "not a number"  # no reply of the failed batch is read as this one's
+    store._connection()._sock.close()  # as after a Redis restart: the next command reconnects once
+    assert store.get("n") == "not a number"
+    store.clear()

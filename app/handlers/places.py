@@ -11,6 +11,7 @@ from app.handlers.registry import Turn
 from app.models import Building
 from app.nlp.slots import extract_place
 from app.nlp.text import clean, digits
+from app.services.register_cache import cached
 
 NOT_KNOWN = re.compile(r"不知道|不清楚|不记得|没有单元|没单元|不分单元|整栋|整个楼|外面|小区里|院子|跳过|不用|没有")
 
@@ -57,7 +58,8 @@ def unknown_building(turn: Turn, number: str) -> str | None:
     estate = turn.resident.estate
     if estate is None:
         return None
-    exists = db.session.scalar(select(Building.id).where(Building.estate_id == estate.id, Building.number == number))
-    if exists:
+    numbers = cached("building-numbers", estate.id, turn.generation, lambda: frozenset(
+        db.session.scalars(select(Building.number).where(Building.estate_id == estate.id))))
+    if number in numbers:
         return None
     return f"{estate.name}没有找到{number}号楼，请再说一遍楼号（例如：3栋2单元）。"

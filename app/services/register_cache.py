@@ -38,8 +38,13 @@ def current() -> str:
 
 def bump() -> None:
     """Tell every process that cached register data is stale."""
-    current_app.extensions.pop(_CACHE, None)
+    forget()
     kv().incr(KEY, ttl=30 * 24 * 3600)
+
+
+def forget() -> None:
+    """Empty this process's cache (after the tables were wiped without the ORM, as tests do)."""
+    current_app.extensions.pop(_CACHE, None)
 
 
 def cached(kind: str, key, generation: str | None, load: Callable[[], T]) -> T:
