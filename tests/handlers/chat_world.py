@@ -73,3 +73,17 @@ def live_in(openid: str, *room_ids: int, status: str = "bound") -> ResidentAccou
         db.session.add(RoomBinding(account_id=account.id, room_id=room_id, relation="owner", status=status))
     db.session.commit()
     return account
+
+
+def register_with_contacts():
+    """阳光小区 3号楼2单元501 with 王楼长 (3号楼), 李社工 (the community) and 赵楼长 (4号楼); not committed."""
+    estate = make_estate(name="阳光小区")
+    building = make_building(estate, "3")
+    room = make_room(make_unit(building, "2"), "501", owner=make_person())
+    head = make_staff_user("head3", role="building_head", scope=building, display_name="王楼长")
+    head.public_phone = "13900001111"
+    staff = make_staff_user("staff1", role="community_staff", scope=estate.community, display_name="李社工")
+    staff.public_phone = "0571-88880000"
+    make_staff_user("other-head", role="building_head", scope=make_building(estate, "4"), display_name="赵楼长")
+    db.session.flush()
+    return estate, building, room

@@ -10,8 +10,8 @@ from app.extensions import db
 from app.handlers.messages import NoReply, TextReply
 from app.models import Room
 from app.models.ticket import Ticket
-from chat_world import NOW
-from factories import make_building, make_estate, make_person, make_room, make_staff_user, make_unit
+from chat_world import NOW, register_with_contacts
+from factories import make_building, make_estate, make_room, make_unit
 from chatkit import bind_account, run_table, send
 
 
@@ -46,21 +46,8 @@ def test_gibberish_gets_the_menu(ctx):
     run_table("g-gib", [("asdfgh jkl", "我可以帮您")])
 
 
-def _register_with_contacts():
-    estate = make_estate(name="阳光小区")
-    building = make_building(estate, "3")
-    room = make_room(make_unit(building, "2"), "501", owner=make_person())
-    head = make_staff_user("head3", role="building_head", scope=building, display_name="王楼长")
-    head.public_phone = "13900001111"
-    staff = make_staff_user("staff1", role="community_staff", scope=estate.community, display_name="李社工")
-    staff.public_phone = "0571-88880000"
-    make_staff_user("other-head", role="building_head", scope=make_building(estate, "4"), display_name="赵楼长")
-    db.session.flush()
-    return estate, building, room
-
-
 def test_human_lists_the_building_head_and_community_staff(ctx):
-    _, _, room = _register_with_contacts()
+    _, _, room = register_with_contacts()
     bind_account("h-bound", room)
     replies = run_table("h-bound", [("转人工", "王楼长")])
     assert "13900001111" in replies[0] and "李社工" in replies[0] and "0571-88880000" in replies[0]
@@ -68,13 +55,13 @@ def test_human_lists_the_building_head_and_community_staff(ctx):
 
 
 def test_human_for_an_unbound_resident_gives_general_office_information(ctx):
-    _register_with_contacts()
+    register_with_contacts()
     replies = run_table("h-unbound", [("楼栋长电话多少", "还没有绑定房屋")])
     assert "居委会" in replies[0] and "王楼长" not in replies[0]
 
 
 def test_human_after_scanning_a_building(ctx):
-    _, building, _ = _register_with_contacts()
+    _, building, _ = register_with_contacts()
     send("h-scan", kind="scan", scene=f"b:{building.id}")
     run_table("h-scan", [("我要找人", "王楼长")])
 

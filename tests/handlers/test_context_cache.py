@@ -8,20 +8,11 @@ from app.extensions import db, kv
 from app.models import ResidentAccount, Room, RoomBinding
 from app.services import register_cache
 from chatkit import bind_account, run_table
-from factories import make_building, make_estate, make_person, make_room, make_staff_user, make_unit
-
-
-def _estate_with_head():
-    estate = make_estate(name="阳光小区")
-    building = make_building(estate, "3")
-    room = make_room(make_unit(building, "2"), "501", owner=make_person())
-    head = make_staff_user("head3", role="building_head", scope=building, display_name="王楼长")
-    head.public_phone = "13900001111"
-    return building, room
+from chat_world import register_with_contacts
 
 
 def test_a_binding_committed_after_a_cached_answer_is_seen_on_the_next_message(ctx):
-    building, room = _estate_with_head()
+    _, building, room = register_with_contacts()
     db.session.commit()
     run_table("cache-bind", [("楼栋长电话多少", "还没有绑定房屋")])
     generation = register_cache.current()
@@ -35,7 +26,7 @@ def test_a_binding_committed_after_a_cached_answer_is_seen_on_the_next_message(c
 
 
 def test_the_cache_is_used_until_another_process_bumps_the_generation(ctx):
-    building, room = _estate_with_head()
+    _, building, room = register_with_contacts()
     bind_account("cache-x", room)
     db.session.commit()
     run_table("cache-x", [("楼栋长电话多少", "3号楼楼栋长：王楼长")])
@@ -49,7 +40,7 @@ def test_the_cache_is_used_until_another_process_bumps_the_generation(ctx):
 
 
 def test_register_changes_bump_the_generation_and_other_changes_do_not(ctx):
-    building, room = _estate_with_head()
+    _, building, room = register_with_contacts()
     db.session.commit()
     first = register_cache.current()
     bind_account("cache-y", room)
