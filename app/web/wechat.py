@@ -11,6 +11,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -35,8 +36,6 @@ _POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="wechat-respond")
 HEARTBEAT = 1.0  # seconds between renewals of a message's claim while its handler runs (well under PROCESSING_TTL)
 NO_REPLY_KINDS = {"template_finish", "subscribe_msg_popup", "subscribe_msg_change", "subscribe_msg_sent"}
 _REFUSALS = {400: "bad request", 403: "forbidden", 413: "too large"}
-_STATUS_LINES = {200: "200 OK", 400: "400 BAD REQUEST", 403: "403 FORBIDDEN", 413: "413 REQUEST ENTITY TOO LARGE",
-                 500: "500 INTERNAL SERVER ERROR"}
 
 
 def _plain(body: str, status: int = 200) -> Response:
@@ -50,11 +49,15 @@ def _crypto():
     return crypto
 
 
+def _refusal(error: GatewayError, address: str | None) -> str:
+    """Log a refused request; the short plain-text body to answer with, never an HTML page or a stack trace."""
+    log.info("wechat request refused status=%s reason=%s ip=%s", error.status, error, address)
+    return _REFUSALS.get(error.status, "error")
+
+
 @bp.errorhandler(GatewayError)
 def _refuse(error: GatewayError):
-    # A short plain-text status, never an HTML page or a stack trace.
-    log.info("wechat request refused status=%s reason=%s ip=%s", error.status, error, request.remote_addr)
-    return _plain(_REFUSALS.get(error.status, "error"), error.status)
+    return _plain(_refusal(error, request.remote_addr), error.status)
 
 
 @bp.get("/wechat")
@@ -78,16 +81,13 @@ class WebhookMiddleware:
             try:
                 status, body, mimetype = receive(environ)
             except GatewayError as error:
-                # A short plain-text status, never an HTML page or a stack trace.
-                log.info("wechat request refused status=%s reason=%s ip=%s", error.status, error,
-                         environ.get("REMOTE_ADDR"))
-                status, body, mimetype = error.status, _REFUSALS.get(error.status, "error"), "text/plain"
+                status, body, mimetype = error.status, _refusal(error, environ.get("REMOTE_ADDR")), "text/plain"
             except Exception:
                 log.exception("webhook request failed")
                 status, body, mimetype = 500, "error", "text/plain"
         data = body.encode("utf-8")
-        start_response(_STATUS_LINES.get(status, str(status)), [("Content-Type", f"{mimetype}; charset=utf-8"),
-                                                               ("Content-Length", str(len(data)))])
+        start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", f"{mimetype}; charset=utf-8"),
+                                                                 ("Content-Length", str(len(data)))])
         return [data]
 
 
