@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import threading
 import time
 import uuid
@@ -16,6 +17,10 @@ class LockTimeout(Exception):
     """Raised when a lock could not be acquired within its blocking timeout."""
 
 
+class AlreadyClaimed(Exception):
+    """Raised by guarded() when its claim key is already held: another delivery of the same work came first."""
+
+
 class Guarded:
     """A value read under a lock; what the holder puts is written when the lock is released, while still held."""
 
@@ -24,6 +29,7 @@ class Guarded:
         self.also = also or {}  # other keys read in the same round trip (not locked, not written)
         self.write: tuple[str, float | None] | None = None  # (value, ttl); ("", None) means delete
         self.changed = False
+        self.sealed: tuple[str, str, float, str] | None = None  # (key, value, ttl, only_if): see seal()
 
     def put(self, value: str, ttl: float | None = None) -> None:
         """Store `value` (with a TTL) at release."""
@@ -32,6 +38,10 @@ class Guarded:
     def remove(self) -> None:
         """Delete the value at release."""
         self.write, self.changed = None, True
+
+    def seal(self, key: str, value: str, ttl: float, only_if: str) -> None:
+        """Also set `key` at release, in the same step, but only while it still holds `only_if`."""
+        self.sealed = (key, value, ttl, only_if)
 
 
 class KeyValueStore:
@@ -67,6 +77,10 @@ class KeyValueStore:
 
     def _extend_if_owner(self, key: str, token: str, ttl: float) -> bool:
         raise NotImplementedError
+
+    def extend_if(self, key: str, value: str, ttl: float) -> bool:
+        """Renew a key's expiry only while it holds `value`; whether it did."""
+        return self._extend_if_owner(key, value, ttl)
 
     def get_json(self, key: str) -> Any:
         """Load a JSON value, or None."""
@@ -126,19 +140,26 @@ class KeyValueStore:
 
     @contextmanager
     def guarded(self, name: str, key: str, timeout: float = 10.0, wait: float = 5.0,
-                also: tuple[str, ...] = ()) -> Iterator[Guarded]:
+                also: tuple[str, ...] = (), claim: tuple[str, str, float] | None = None) -> Iterator[Guarded]:
         """Hold lock `name` while reading and then writing `key`: the chat engine's per-resident state.
 
         One round trip takes the lock and reads the value; one more writes the value and releases the lock, and
         only while the lock is still ours (a holder that overran its timeout must not overwrite a newer state).
         An exception inside the block releases the lock without writing. Keys in `also` are read with the value.
+        A `claim` (key, value, ttl) is set-if-absent in the first round trip; when it is already held the lock is
+        given back and AlreadyClaimed raised. What the block seals is written in the last round trip.
         """
         lock_key = f"lock:{name}"
         token = uuid.uuid4().hex
         deadline = time.monotonic() + wait
         delay = 0.005
         while True:
-            acquired, values = self._acquire_and_get(lock_key, token, timeout, (key, *also))
+            claimed, acquired, values = self._acquire_and_get(lock_key, token, timeout, (key, *also), claim)
+            if not claimed:
+                if acquired:
+                    self._release_if_owner(lock_key, token)
+                raise AlreadyClaimed(claim[0])
+            claim = None  # ours now: later attempts only wait for the lock
             if acquired:
                 break
             if time.monotonic() >= deadline:
@@ -153,9 +174,10 @@ class KeyValueStore:
             raise
         self._write_and_release(lock_key, token, key, record)
 
-    def _acquire_and_get(self, lock_key: str, token: str, timeout: float,
-                         keys: tuple[str, ...]) -> tuple[bool, list[str | None]]:
-        """Take the lock and read `keys` in one step; the values mean nothing when the lock was not taken."""
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
+                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, list[str | None]]:
+        """(claimed, acquired, values): set the claim if absent, take the lock and read `keys` in one step; the
+        values mean nothing when the lock was not taken, and `claimed` is True without a claim."""
         raise NotImplementedError
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
@@ -233,15 +255,19 @@ class MemoryStore(KeyValueStore):
             self._data[key] = (token, time.monotonic() + ttl)
             return True
 
-    def _acquire_and_get(self, lock_key: str, token: str, timeout: float,
-                         keys: tuple[str, ...]) -> tuple[bool, list[str | None]]:
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
+                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, list[str | None]]:
         with self._mutex:
+            if claim is not None and not self.set(claim[0], claim[1], ttl=claim[2], nx=True):
+                return False, False, []
             if not self.set(lock_key, token, ttl=timeout, nx=True):
-                return False, []
-            return True, [self.get(key) for key in keys]
+                return True, False, []
+            return True, True, [self.get(key) for key in keys]
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
         with self._mutex:
+            if record.sealed is not None and self.get(record.sealed[0]) == record.sealed[3]:
+                self.set(record.sealed[0], record.sealed[1], ttl=record.sealed[2])
             if self.get(lock_key) != token:
                 return
             if record.changed:
@@ -262,8 +288,10 @@ _EXTEND_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
 """
-# The release, writing (ARGV[2] = "set"/"del"/"keep") the guarded value first: KEYS = lock, value.
+# The release, writing (ARGV[2] = "set"/"del"/"keep") the guarded value first: KEYS = lock, value. With a third key,
+# the seal: set it to ARGV[5] (PX ARGV[6]) if it still holds ARGV[7], whether or not the lock is still ours.
 _WRITE_AND_RELEASE_SCRIPT = """
+if KEYS[3] and redis.call('get', KEYS[3]) == ARGV[7] then redis.call('set', KEYS[3], ARGV[5], 'PX', ARGV[6]) end
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == 'set' then
   if tonumber(ARGV[4]) > 0 then redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4])
@@ -288,6 +316,7 @@ class RedisStore(KeyValueStore):
         self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2.0,
                                            socket_connect_timeout=2.0)
         self._errors = (redis.ConnectionError, redis.TimeoutError, OSError)
+        self._pack = _packer()
         self._no_script = redis.exceptions.NoScriptError
         self._local = threading.local()
         self._scripts = {body: hashlib.sha1(body.encode()).hexdigest() for body in
@@ -306,10 +335,14 @@ class RedisStore(KeyValueStore):
     def _call(self, *commands: tuple) -> list:
         """Send commands in one round trip and return their replies (an error reply raises)."""
         conn = self._connection()
+        if conn._sock is not None and _readable(conn._sock):
+            # Between round trips nothing may arrive: an end of file or a reset means the server closed this socket
+            # (Redis restarted since its last use). Reconnect before sending rather than lose the commands' replies.
+            conn.disconnect()
         for attempt in (1, 2):
             fresh = conn._sock is None
             try:
-                conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+                conn.send_packed_command(self._pack(conn, commands), check_health=False)
             except self._errors:
                 conn.disconnect()
                 # A socket that went stale (Redis restarted since its last use) gets one reconnect; the commands
@@ -398,12 +431,17 @@ class RedisStore(KeyValueStore):
     def _extend_if_owner(self, key: str, token: str, ttl: float) -> bool:
         return bool(self._script(_EXTEND_SCRIPT, [self._k(key)], [token, int(ttl * 1000)]))
 
-    def _acquire_and_get(self, lock_key: str, token: str, timeout: float,
-                         keys: tuple[str, ...]) -> tuple[bool, list[str | None]]:
-        # One round trip: SET NX the lock and GET the values; they are ignored when the lock was not taken.
-        acquired, *values = self._call(("SET", self._k(lock_key), token, "PX", int(timeout * 1000), "NX"),
-                                       *(("GET", self._k(key)) for key in keys))
-        return acquired is not None, values
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
+                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, list[str | None]]:
+        # One round trip: SET NX the claim and the lock, GET the values; the caller gives the lock back when the
+        # claim was taken already (a retry of the same message: rare), and ignores the values without the lock.
+        commands = [("SET", self._k(lock_key), token, "PX", int(timeout * 1000), "NX"),
+                    *(("GET", self._k(key)) for key in keys)]
+        if claim is not None:
+            commands.insert(0, ("SET", self._k(claim[0]), claim[1], "PX", int(claim[2] * 1000), "NX"))
+        replies = self._call(*commands)
+        claimed = claim is None or replies.pop(0) is not None
+        return claimed, replies[0] is not None, replies[1:]
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
         if not record.changed:
@@ -412,7 +450,31 @@ class RedisStore(KeyValueStore):
             op, value, ttl_ms = "del", "", 0
         else:
             op, value, ttl_ms = "set", record.write[0], int(record.write[1] * 1000) if record.write[1] else 0
-        self._script(_WRITE_AND_RELEASE_SCRIPT, [self._k(lock_key), self._k(key)], [token, op, value, ttl_ms])
+        keys, args = [self._k(lock_key), self._k(key)], [token, op, value, ttl_ms]
+        if record.sealed is not None:
+            seal_key, seal_value, seal_ttl, only_if = record.sealed
+            keys.append(self._k(seal_key))
+            args += [seal_value, int(seal_ttl * 1000), only_if]
+        self._script(_WRITE_AND_RELEASE_SCRIPT, keys, args)
+
+
+def _readable(sock) -> bool:
+    """Whether a socket has something to read right now (a poll that does not wait); True once it is closed."""
+    poller = select.poll()
+    try:
+        poller.register(sock, select.POLLIN)
+    except (ValueError, OSError):  # closed on our side: no descriptor left
+        return True
+    return bool(poller.poll(0))
+
+
+def _packer():
+    """How to encode commands: hiredis packs each in C, several times faster than redis-py's Python encoder."""
+    try:
+        from hiredis import pack_command
+    except ImportError:  # redis-py without its hiredis extra still works, only slower
+        return lambda conn, commands: conn.pack_commands(commands)
+    return lambda conn, commands: [b"".join([pack_command(command) for command in commands])]
 
 
 def make_store(redis_url: str | None, prefix: str = "linli:") -> KeyValueStore:

@@ -54,11 +54,12 @@ def echo_app():
 
 
 def linli_gateway_app():
-    """Linli's real app with the handlers replaced by an echo: what the gateway itself costs."""
+    """Linli's real app with the handlers replaced by an echo: what the gateway (with the conversation's lock and
+    state, which carry the message's claim and cached reply) costs."""
     from app import create_app, handlers
     from app.handlers.messages import TextReply
 
-    handlers.respond = lambda inbound: TextReply(f"收到：{inbound.text}")
+    handlers.route = lambda turn: TextReply(f"收到：{turn.inbound.text}")
     return create_app()
 
 

@@ -9,6 +9,13 @@ from app.handlers.messages import Inbound, TextReply
 from app.models import ResidentAccount, RoomBinding
 
 
+def answer_with(monkeypatch, answer) -> None:
+    """Replace the engine's routing with answer(inbound); its lock, state and the webhook's claim stay real."""
+    from app import handlers
+
+    monkeypatch.setattr(handlers, "route", lambda turn: answer(turn.inbound))
+
+
 def send(openid: str, text: str = "", kind: str = "text", **fields):
     """One inbound message or event; returns the reply value."""
     return respond(Inbound(openid=openid, kind=kind, received_at=clock.now(), text=text, **fields))

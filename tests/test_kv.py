@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.kv import LockTimeout, MemoryStore, RedisStore
+from app.kv import AlreadyClaimed, LockTimeout, MemoryStore, RedisStore
 
 REDIS_URL = os.environ.get("LINLI_TEST_REDIS_URL")
 
@@ -184,6 +184,53 @@ def test_guarded_reads_other_keys_in_the_same_step(kvs):
     with kvs.guarded("g2", "state:g2", also=("gen", "missing")) as stored:
         assert stored.value is None
         assert stored.also == {"gen": "7", "missing": None}
+
+
+def test_guarded_takes_a_claim_with_the_lock_and_seals_at_release(kvs):
+    with kvs.guarded("c", "c:state", claim=("m:1", "claimed", 5)) as stored:
+        assert kvs.get("m:1") == "claimed"
+        stored.put("s1")
+        stored.seal("m:1", "done", 60, only_if="claimed")
+    assert kvs.get("m:1") == "done" and kvs.get("c:state") == "s1" and kvs.get("lock:c") is None
+    # The same claim again: refused, the lock given back, nothing read or written.
+    with pytest.raises(AlreadyClaimed):
+        with kvs.guarded("c", "c:state", claim=("m:1", "claimed", 5)):
+            raise AssertionError("the block must not run")
+    assert kvs.get("lock:c") is None and kvs.get("m:1") == "done" and kvs.get("c:state") == "s1"
+
+
+def test_a_claim_waits_for_the_lock_and_a_seal_keeps_a_changed_key(kvs):
+    kvs.set("lock:c2", "someone", ttl=0.2)  # another message of the same resident, finishing soon
+    with kvs.guarded("c2", "c2:state", wait=2, claim=("m:2", "claimed", 5)) as stored:
+        kvs.set("m:2", "late")  # marked late by the waiting request meanwhile
+        stored.seal("m:2", "done", 60, only_if="claimed")
+    assert kvs.get("m:2") == "late"
+    with pytest.raises(RuntimeError):
+        with kvs.guarded("c2", "c2:state", claim=("m:3", "claimed", 5)) as stored:
+            stored.seal("m:3", "done", 60, only_if="claimed")
+            raise RuntimeError("handler failed")
+    assert kvs.get("m:3") == "claimed" and kvs.get("lock:c2") is None  # no seal after an error
+
+
+def test_extend_if_renews_only_the_same_value(kvs):
+    assert not kvs.extend_if("k", "v", 5)
+    kvs.set("k", "v", ttl=0.3)
+    assert kvs.extend_if("k", "v", 5) and kvs.ttl("k") > 1
+    assert not kvs.extend_if("k", "other", 5)
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="LINLI_TEST_REDIS_URL 未设置：跳过 Redis 实现的测试")
+def test_redis_reconnects_when_the_server_closed_an_idle_connection():
+    import redis
+
+    store = RedisStore(REDIS_URL, prefix="linli-kvtest:")
+    store.set("n", "1")
+    client_id = store._one("CLIENT", "ID")
+    redis.Redis.from_url(REDIS_URL).client_kill_filter(_id=client_id)  # as a restarted server does
+    time.sleep(0.05)
+    assert store.get("n") == "1"  # the closed socket is noticed before sending: no command and no reply lost
+    assert store._one("CLIENT", "ID") != client_id
+    store.clear()
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="LINLI_TEST_REDIS_URL 未设置：跳过 Redis 实现的测试")

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 from app.handlers import (bind, clarify, commands, events, fee, greeting, human, notice, other,  # noqa: F401
                           progress, report, service, state, texts, vote)
 from app.extensions import kv
 from app.handlers.messages import Inbound, NoReply, Reply, TextReply
 from app.handlers.registry import HANDLERS, Turn
-from app.kv import LockTimeout
+from app.kv import AlreadyClaimed, LockTimeout
 from app.nlp import understand
 from app.nlp.text import clean
 from app.services import register_cache
@@ -27,7 +29,22 @@ _BACK = re.compile(r"^(返回|上一步|回到上一步|退回|后退|返回上�
 _SILENT_KINDS = {"view", "location_event", "unsubscribe"}
 
 
-def respond(inbound: Inbound) -> Reply:
+@dataclass
+class Once:
+    """The webhook's retry safety, riding on the conversation's two round trips instead of two of its own.
+
+    `claim` (key, value, ttl) is set-if-absent with the lock (AlreadyClaimed when another delivery has it);
+    `prepare` runs once the claim is ours; `seal(reply)` gives (key, value, ttl, only_if) to write with the state.
+    `sealed` tells the caller that write happened.
+    """
+
+    claim: tuple[str, str, float]
+    seal: Callable[[Reply], tuple[str, str, float, str]]
+    prepare: Callable[[], None] = lambda: None
+    sealed: bool = False
+
+
+def respond(inbound: Inbound, once: Once | None = None) -> Reply:
     """Answer one inbound message or event, keeping the resident's conversation state in the key-value store."""
     # One message of a resident at a time: two quick messages must not overwrite each other's state. The lock and
     # the state travel together (one round trip to take and read, one to write and release).
@@ -35,16 +52,24 @@ def respond(inbound: Inbound) -> Reply:
     try:
         # The register generation comes along: the resident's room and contacts cached at it can be trusted.
         with kv().guarded(f"conv:{inbound.openid}", state.key(inbound.openid), timeout=15, wait=3,
-                          also=(register_cache.KEY,)) as stored:
+                          also=(register_cache.KEY,), claim=once.claim if once else None) as stored:
+            if once:
+                once.prepare()
             conversation = state.decode(inbound.openid, stored.value)
             turn = Turn(inbound=inbound, conversation=conversation, text=(inbound.text or "").strip(),
                         generation=stored.also[register_cache.KEY] or "0")
-            reply = _route(turn)
+            reply = route(turn)
             raw = state.encode(conversation)
             if raw is None:
                 stored.remove()
             else:
                 stored.put(raw, ttl=state.TTL_SECONDS)
+            if once:
+                stored.seal(*once.seal(reply))
+        if once:
+            once.sealed = True
+    except AlreadyClaimed:
+        raise
     except LockTimeout:
         log.warning("conversation busy openid=%s kind=%s", inbound.openid, inbound.kind)
         return TextReply("上一条消息还在处理，请稍等几秒再发。")
@@ -60,7 +85,8 @@ def respond(inbound: Inbound) -> Reply:
     return reply
 
 
-def _route(turn: Turn) -> Reply:
+def route(turn: Turn) -> Reply:
+    """Answer one turn by its kind: the engine between loading the conversation and saving it."""
     kind = turn.inbound.kind
     if kind == "subscribe":
         return events.subscribe(turn)

@@ -11,7 +11,7 @@ import gzip
 import json
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,19 +34,26 @@ class IntentModel:
     coef: np.ndarray  # (n_classes, n_features)
     intercept: np.ndarray
     data_digest: str
+    # Derived once: each feature's idf-scaled class weights as a row, and its squared idf, so that scoring a message
+    # sums the rows of its features instead of building its TF-IDF vector and indexing columns of coef.
+    _rows: np.ndarray = field(init=False, repr=False)
+    _idf_squared: np.ndarray = field(init=False, repr=False)
 
-    def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Feature indices and L2-normalised TF-IDF values of a cleaned message (binary term frequency)."""
-        idx = np.array(sorted({self.index[f] for f in features(text) if f in self.index}), dtype=np.int64)
-        if idx.size == 0:
-            return idx, np.zeros(0, dtype=np.float64)
-        values = self.idf[idx]
-        return idx, values / math.sqrt(float(values @ values))
+    def __post_init__(self) -> None:
+        self._rows = np.ascontiguousarray((self.coef * self.idf).T)
+        self._idf_squared = self.idf * self.idf
+
+    def scores(self, text: str) -> np.ndarray:
+        """Linear scores per class of a cleaned message: intercept + coef · its L2-normalised TF-IDF vector."""
+        index = self.index
+        idx = [index[f] for f in features(text) if f in index]  # features are unique, so are their indices
+        if not idx:
+            return self.intercept
+        return self.intercept + self._rows[idx].sum(axis=0) / math.sqrt(float(self._idf_squared[idx].sum()))
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Class probabilities (softmax of the linear scores) for a cleaned message."""
-        idx, values = self.vector(text)
-        scores = self.intercept + (self.coef[:, idx] @ values if idx.size else 0.0)
+        scores = self.scores(text)
         scores = scores - scores.max()
         exp = np.exp(scores)
         probs = exp / exp.sum()

@@ -27,6 +27,7 @@ _NUMERAL_RUN = re.compile("[零〇○洞一幺二两三四五六七八九十百�
 # Runs that are words, not numbers; kept as they are so "一下" never becomes "1下" before a marker.
 _NOT_NUMBERS = ("一下", "一些", "一直", "一样", "一起", "一般", "一定", "一会", "一点儿", "一趟", "一遍", "一声",
                 "一次", "一句", "一边", "一天到晚", "十分", "百度", "千万", "万一")
+_NOT_NUMBERS_RE = re.compile("|".join(map(re.escape, _NOT_NUMBERS)))
 _SPEECH_ZERO = re.compile(r"(?<=[0-9])洞|洞(?=[0-9])")
 
 
@@ -64,6 +65,8 @@ def numeral_value(run: str) -> int | None:
 
 def digits(text: str) -> str:
     """Replace Chinese numeral runs with Arabic digits for slot extraction ("三号楼二单元五零一" → "3号楼2单元501")."""
+    if not _NUMERAL_RUN.search(text):
+        return text  # most messages: nothing to convert (the spoken zero "洞" is itself a numeral character)
     protected = {}
 
     def protect(match: re.Match) -> str:
@@ -71,7 +74,7 @@ def digits(text: str) -> str:
         protected[key] = match.group(0)
         return key
 
-    text = re.sub("|".join(map(re.escape, _NOT_NUMBERS)), protect, text)
+    text = _NOT_NUMBERS_RE.sub(protect, text)
     text = _NUMERAL_RUN.sub(lambda m: _numeral_digits(m.group(0)), text)
     text = _SPEECH_ZERO.sub("0", text)
     for key, value in protected.items():

@@ -11,6 +11,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
@@ -20,6 +21,7 @@ from werkzeug.wsgi import get_input_stream
 from app import clock
 from app.extensions import csrf, db, kv
 from app.handlers.messages import Inbound, Reply, TextReply
+from app.kv import AlreadyClaimed
 from app.wechat.crypto import check_timestamp, crypto_from_config
 from app.wechat.dedupe import DONE, GONE, LATE, Deduper
 from app.wechat.errors import BadMessage, GatewayError, TooLarge
@@ -35,6 +37,8 @@ SORRY = "抱歉，系统有点忙，请稍后再试一次。"
 _POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="wechat-respond")
 HEARTBEAT = 1.0  # seconds between renewals of a message's claim while its handler runs (well under PROCESSING_TTL)
 NO_REPLY_KINDS = {"template_finish", "subscribe_msg_popup", "subscribe_msg_change", "subscribe_msg_sent"}
+GATEWAY_KINDS = NO_REPLY_KINDS | {"unsubscribe"}  # handled here, without the chat engine
+DUPLICATE = object()  # the pool's answer when another delivery of the message holds its claim
 _REFUSALS = {400: "bad request", 403: "forbidden", 413: "too large"}
 
 
@@ -141,22 +145,26 @@ def _handle_once(parsed: Parsed) -> str | None:
     """Process the first delivery; a retry gets the cached reply (or waits briefly for a concurrent first one)."""
     deduper = Deduper(kv())
     key = parsed.dedupe_key
-    if not deduper.claim(key):
+    for attempt in (1, 2):
+        try:
+            outcome = _process(parsed, key, deduper)
+        except Exception:
+            # Nothing useful was answered: let a retry of this message try again rather than get `success`.
+            deduper.release(key)
+            raise
+        if outcome is not DUPLICATE:
+            break
         # A live first delivery settles (done or late) within the deadline; a claim that lapses instead belonged to
-        # a worker that died mid-request, and this retry takes the message over.
+        # a worker that died mid-request, and this retry takes the message over (once).
         seen = deduper.wait(key, timeout=current_app.config["WECHAT_REPLY_DEADLINE"])
         log.info("duplicate delivery key=%s state=%s", key, seen.state)
-        if seen.state != GONE or not deduper.claim(key):
+        if seen.state != GONE or attempt == 2:
             return seen.xml if seen.state == DONE else None
-    try:
-        reply = _process(parsed, key, deduper)
-    except Exception:
-        # Nothing useful was answered: let a retry of this message try again rather than get `success`.
-        deduper.release(key)
-        raise
-    if reply is LATE:
+    if outcome is LATE:
         return None
-    xml = render_reply(reply, parsed.from_user, parsed.to_user)
+    if isinstance(outcome, Sealed):
+        return outcome.xml  # stored for retries together with the conversation state
+    xml = render_reply(outcome, parsed.from_user, parsed.to_user)
     try:
         deduper.finish(key, xml)
     except Exception:
@@ -169,7 +177,7 @@ def _process(parsed: Parsed, key: str, deduper: Deduper):
     """Run everything that touches the database or the handlers on the pool, under the reply deadline."""
     inbound = parsed.inbound
     app = current_app._get_current_object()  # noqa: SLF001 (the pool thread needs the app itself)
-    future = _POOL.submit(_work, app, inbound)
+    future = _POOL.submit(_work, app, parsed, deduper)
     deadline = time.monotonic() + current_app.config["WECHAT_REPLY_DEADLINE"]
     while True:
         try:
@@ -184,31 +192,68 @@ def _process(parsed: Parsed, key: str, deduper: Deduper):
     return LATE
 
 
-def _work(app, inbound: Inbound) -> Reply | None:
-    """Gateway side effects, then the handlers; a handler exception becomes a polite text, logged with the openid.
+@dataclass(frozen=True)
+class Sealed:
+    """A reply whose XML is already stored for retries (written with the conversation state)."""
 
-    Side-effect failures (database down…) propagate so that the claim is released and a retry can try again.
+    reply: Reply
+    xml: str | None
+
+
+class _UpkeepFailed(Exception):
+    """Account upkeep failed before the handlers ran (the database is away): the claim goes back for a retry."""
+
+
+def _work(app, parsed: Parsed, deduper: Deduper):
+    """Claim the message, then gateway side effects and the handlers: a Reply, Sealed, None or DUPLICATE.
+
+    A handler exception becomes a polite text, logged with the openid. Side-effect failures (database down…)
+    propagate so that the claim is released and a retry can try again.
     """
     from app import handlers
     from app.services import accounts, outbox
 
+    inbound, key = parsed.inbound, parsed.dedupe_key
     with app.app_context():
-        if inbound.kind == "unsubscribe":
-            accounts.mark_unsubscribed(inbound.openid, inbound.received_at)
+        if inbound.kind in GATEWAY_KINDS:
+            if not deduper.claim(key):
+                return DUPLICATE
+            if inbound.kind == "unsubscribe":
+                accounts.mark_unsubscribed(inbound.openid, inbound.received_at)
+            elif inbound.kind == "template_finish":
+                outbox.record_delivery(inbound.msg_id, inbound.text)
+            else:
+                log.info("subscribe message event openid=%s kind=%s %s", inbound.openid, inbound.kind,
+                         inbound.event_key)
             return None
-        if inbound.kind == "template_finish":
-            outbox.record_delivery(inbound.msg_id, inbound.text)
-            return None
-        if inbound.kind in NO_REPLY_KINDS:
-            log.info("subscribe message event openid=%s kind=%s %s", inbound.openid, inbound.kind, inbound.event_key)
-            return None
-        accounts.record_interaction(inbound.openid, inbound.kind, inbound.received_at)
+
+        def prepare() -> None:
+            try:
+                accounts.record_interaction(inbound.openid, inbound.kind, inbound.received_at)
+            except Exception as error:
+                raise _UpkeepFailed from error
+
+        xml = None
+
+        def seal(reply: Reply) -> tuple[str, str, float, str]:
+            nonlocal xml
+            xml = render_reply(reply, parsed.from_user, parsed.to_user)
+            return deduper.seal_spec(key, xml)
+
+        # The claim goes with the conversation lock and the reply with its state: two round trips, not four.
+        once = handlers.Once(claim=deduper.claim_spec(key), seal=seal, prepare=prepare)
         try:
-            return handlers.respond(inbound)
+            reply = handlers.respond(inbound, once)
+        except AlreadyClaimed:
+            return DUPLICATE
+        except _UpkeepFailed:
+            db.session.rollback()
+            raise
         except Exception:
             log.exception("handler failed openid=%s kind=%s", inbound.openid, inbound.kind)
             db.session.rollback()
             return TextReply(SORRY)
+        return Sealed(reply, xml) if once.sealed else reply
 
 
 def _send_late(app, inbound: Inbound, key: str, future: Future) -> None:
@@ -218,7 +263,8 @@ def _send_late(app, inbound: Inbound, key: str, future: Future) -> None:
     if future.exception() is not None:
         log.error("late processing failed openid=%s key=%s: %r", inbound.openid, key, future.exception())
         return
-    message = reply_to_outbox(future.result())
+    result = future.result()
+    message = reply_to_outbox(result.reply if isinstance(result, Sealed) else result)
     if message is None:
         return
     with app.app_context():

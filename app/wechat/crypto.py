@@ -51,6 +51,17 @@ def aes_key_bytes(encoding_aes_key: str) -> bytes:
     return key
 
 
+class _Cipher(PrpCrypto):
+    """wechatpy's envelope, its 16 random leading characters drawn from the OS's CSPRNG.
+
+    wechatpy draws them with random.sample over a Mersenne Twister, which is predictable and, per reply, the
+    slowest step of its encryption.
+    """
+
+    def get_random_string(self) -> str:
+        return secrets.token_hex(8)
+
+
 class WebhookCrypto:
     """Verify, decrypt and encrypt webhook traffic for one account; tries the previous key during rotation."""
 
@@ -59,7 +70,7 @@ class WebhookCrypto:
             raise ConfigurationError("WECHAT_TOKEN and WECHAT_APPID are required")
         self.token = token
         self.appid = appid
-        self._ciphers = [PrpCrypto(aes_key_bytes(k)) for k in (aes_key, previous_aes_key) if k]
+        self._ciphers = [_Cipher(aes_key_bytes(k)) for k in (aes_key, previous_aes_key) if k]
 
     @property
     def can_decrypt(self) -> bool:

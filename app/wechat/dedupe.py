@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ GONE = "gone"  # no trace: never claimed, released after a failure, or the claim
 # A claim lives this long unless its owner renews it while working: a worker killed mid-request (SIGKILL, OOM) leaves
 # a claim that lapses within seconds, and WeChat's retry then processes the message instead of getting `success`.
 PROCESSING_TTL = 3.0
+CLAIMED = json.dumps({"state": PROCESSING})  # the stored value of a live claim, compared by keep() and seals
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,15 @@ class Deduper:
 
     def claim(self, key: str) -> bool:
         """True for the first delivery of this key (atomic across processes with Redis)."""
-        return self.store.set_json(self._key(key), {"state": PROCESSING}, ttl=self.processing_ttl, nx=True)
+        return self.store.set(*self.claim_spec(key), nx=True)
+
+    def claim_spec(self, key: str) -> tuple[str, str, float]:
+        """(store key, value, ttl) of the claim, for a caller that sets it in a round trip of its own."""
+        return self._key(key), CLAIMED, self.processing_ttl
 
     def keep(self, key: str) -> None:
-        """Renew our claim while the message is still being processed."""
-        self.store.set_json(self._key(key), {"state": PROCESSING}, ttl=self.processing_ttl)
+        """Renew the claim while the message is still being processed (never creates one: see claim)."""
+        self.store.extend_if(self._key(key), CLAIMED, self.processing_ttl)
 
     def seen(self, key: str) -> Seen:
         """The current state of a key (GONE when nobody holds it)."""
@@ -53,6 +59,11 @@ class Deduper:
     def finish(self, key: str, xml: str | None) -> None:
         """Remember the reply (None = `success`) for retries."""
         self.store.set_json(self._key(key), {"state": DONE, "xml": xml}, ttl=self.ttl)
+
+    def seal_spec(self, key: str, xml: str | None) -> tuple[str, str, float, str]:
+        """(store key, value, ttl, only_if) for finishing within another write: only while the claim is live, so
+        a message already marked late keeps its mark (its answer goes out through the outbox)."""
+        return self._key(key), json.dumps({"state": DONE, "xml": xml}, ensure_ascii=False), self.ttl, CLAIMED
 
     def mark_late(self, key: str) -> None:
         """The answer will go out via the outbox; retries just get `success`."""

@@ -11,6 +11,7 @@ import subprocess
 import time
 
 import pytest
+from chatkit import answer_with
 
 from app import create_app, handlers
 from app.handlers.messages import TextReply
@@ -63,7 +64,7 @@ def test_the_webhook_answers_through_a_redis_restart_and_processes_each_message_
         calls.append(inbound.text)
         return TextReply(f"收到：{inbound.text}")
 
-    monkeypatch.setattr(handlers, "respond", respond)
+    answer_with(monkeypatch, respond)
     linli = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "LINLI_NLP_PRELOAD": False,
                         "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0", "WECHAT_TOKEN": TOKEN,
                         "WECHAT_APPID": APPID, "WECHAT_AES_KEY": AES_KEY})

@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 
 import pytest
+from chatkit import answer_with
 import wxpeer
 
 from app import clock, handlers
@@ -18,7 +19,7 @@ GOOD = wxpeer.message_xml("o_h", "text", {"Content": "hi", "MsgId": 4242})
 def no_handler(monkeypatch):
     """Record handler calls: hostile requests must never reach them."""
     calls = []
-    monkeypatch.setattr(handlers, "respond", lambda inbound: calls.append(inbound) or TextReply("x"))
+    answer_with(monkeypatch, lambda inbound: calls.append(inbound) or TextReply("x"))
     return calls
 
 

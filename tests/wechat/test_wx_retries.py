@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from chatkit import answer_with
 import wxpeer
 
 from app import handlers
@@ -25,7 +26,7 @@ def counting(monkeypatch):
         time.sleep(0.05)
         return TextReply(f"工单编号 {len(calls)}")
 
-    monkeypatch.setattr(handlers, "respond", respond)
+    answer_with(monkeypatch, respond)
     return calls
 
 
@@ -89,7 +90,7 @@ def test_a_failed_first_delivery_lets_the_retry_try_again(wx, monkeypatch):
             raise RuntimeError("database went away")
 
     monkeypatch.setattr(accounts, "record_interaction", flaky)
-    monkeypatch.setattr(handlers, "respond", lambda inbound: TextReply("好的"))
+    answer_with(monkeypatch, lambda inbound: TextReply("好的"))
     xml = wxpeer.message_xml("o1", "text", {"Content": "x", "MsgId": 900003})
     query, body = wxpeer.push(xml, mode="plaintext")
     first = wx.client.post(f"/wechat?{query}", data=body, content_type="text/xml")
@@ -135,7 +136,7 @@ def test_a_slow_first_delivery_keeps_its_claim(wx_app, monkeypatch):
         time.sleep(1.0)  # several claim lifetimes
         return TextReply("好的")
 
-    monkeypatch.setattr(handlers, "respond", slow)
+    answer_with(monkeypatch, slow)
     query, body = wxpeer.push(wxpeer.message_xml("o1", "text", {"Content": "x", "MsgId": 900006}), mode="plaintext")
     results = []
 
@@ -151,14 +152,38 @@ def test_a_slow_first_delivery_keeps_its_claim(wx_app, monkeypatch):
     assert any("好的" in r.get_data(as_text=True) for r in results)
 
 
-def test_a_store_failure_after_the_work_keeps_the_real_answer(wx, counting, monkeypatch):
+def test_a_store_failure_after_the_work_keeps_the_real_answer(wx, wx_app, counting, monkeypatch):
     """Fault suite finding: Redis dying between the handler's commit and caching the reply turned the real answer
     into "please try again" — and the resident then reported a second time."""
     from app.wechat.dedupe import Deduper
 
-    def gone(self, key, xml):
+    def gone(*args, **kwargs):
         raise ConnectionError("store went away")
 
+    # The reply is stored with the conversation state, or on its own when that could not be done: both fail here.
+    monkeypatch.setattr(type(wx_app.extensions["linli_kv"]), "_write_and_release", gone)
     monkeypatch.setattr(Deduper, "finish", gone)
     _, reply = wx.send("o1", "text", {"Content": "报修", "MsgId": 900007})
     assert "工单编号 1" in reply["Content"] and len(counting) == 1
+
+
+def test_the_claim_and_the_stored_reply_ride_on_the_conversation_round_trips(wx, wx_app, counting):
+    """A text message takes the claim with the conversation lock and stores its reply with the state; the retry
+    is answered from the store."""
+    store = wx_app.extensions["linli_kv"]
+    _, first = wx.send("o1", "text", {"Content": "报修", "MsgId": 900008})
+    done = store.get_json("wx:dedupe:m:900008")
+    assert done["state"] == "done" and "工单编号 1" in done["xml"]
+    assert store.get("lock:conv:o1") is None
+    _, again = wx.send("o1", "text", {"Content": "报修", "MsgId": 900008})
+    assert again == first and len(counting) == 1
+
+
+def test_keeping_a_claim_never_creates_one(wx_app):
+    from app.wechat.dedupe import Deduper
+
+    deduper = Deduper(wx_app.extensions["linli_kv"], processing_ttl=5)
+    deduper.keep("m:900009")  # the request thread's heartbeat may run before the pool has claimed the message
+    assert deduper.claim("m:900009")
+    deduper.keep("m:900009")
+    assert not deduper.claim("m:900009")

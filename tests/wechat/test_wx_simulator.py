@@ -6,6 +6,7 @@ import os
 import threading
 
 import pytest
+from chatkit import answer_with
 from sqlalchemy import select
 
 from app import handlers
@@ -25,7 +26,7 @@ def echo(monkeypatch):
             return NewsReply([Article("我要报修", "点击填写", "http://localhost/h5/repair")])
         return TextReply(f"收到{inbound.kind}：{inbound.text or inbound.scene or inbound.event_key}")
 
-    monkeypatch.setattr(handlers, "respond", respond)
+    answer_with(monkeypatch, respond)
     return seen
 
 

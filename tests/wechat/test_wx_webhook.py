@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from chatkit import answer_with
 import wxpeer
 from sqlalchemy import select
 
@@ -25,7 +26,7 @@ def seen(monkeypatch):
         inbounds.append(inbound)
         return TextReply("收到")
 
-    monkeypatch.setattr(handlers, "respond", respond)
+    answer_with(monkeypatch, respond)
     return inbounds
 
 
@@ -123,7 +124,7 @@ def test_template_finish_updates_outbox_delivery(wx, seen, ctx):
 
 @pytest.mark.parametrize("mode", ["plaintext", "safe"])
 def test_reply_escapes_cdata_terminator(wx, monkeypatch, mode):
-    monkeypatch.setattr(handlers, "respond", lambda inbound: TextReply("a]]>b<xml>&"))
+    answer_with(monkeypatch, lambda inbound: TextReply("a]]>b<xml>&"))
     _, reply = wx.send("o_x", "text", {"Content": "hi", "MsgId": 5}, mode=mode)
     assert reply["Content"] == "a]]>b<xml>&"
     assert "]]]]><![CDATA[>" in reply["_xml"]
@@ -132,7 +133,7 @@ def test_reply_escapes_cdata_terminator(wx, monkeypatch, mode):
 def test_news_image_and_no_reply(wx, monkeypatch):
     replies = iter([NewsReply([Article("报修进度", "已派单", "http://h5/t/1", "http://img/1.png")]),
                     ImageReply("media-9"), NoReply()])
-    monkeypatch.setattr(handlers, "respond", lambda inbound: next(replies))
+    answer_with(monkeypatch, lambda inbound: next(replies))
     _, news = wx.send("o_n", "text", {"Content": "1", "MsgId": 11})
     assert news["MsgType"] == "news" and news["ArticleCount"] == "1" and "http://h5/t/1" in news["_xml"]
     _, image = wx.send("o_n", "text", {"Content": "2", "MsgId": 12})
@@ -145,7 +146,7 @@ def test_handler_exception_becomes_polite_text(wx, monkeypatch):
     def broken(inbound):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(handlers, "respond", broken)
+    answer_with(monkeypatch, broken)
     response, reply = wx.send("o_err", "text", {"Content": "hi", "MsgId": 21})
     assert response.status_code == 200 and "稍后" in reply["Content"]
 
@@ -157,7 +158,7 @@ def test_past_the_deadline_answers_success_and_sends_later(wx, wx_app, monkeypat
         release.wait(10)
         return TextReply("您的报修已登记。")
 
-    monkeypatch.setattr(handlers, "respond", slow)
+    answer_with(monkeypatch, slow)
     wx_app.config["WECHAT_REPLY_DEADLINE"] = 0.2
     response, reply = wx.send("o_slow", "text", {"Content": "灯坏了", "MsgId": 31})
     assert reply is None
@@ -173,6 +174,10 @@ def test_past_the_deadline_answers_success_and_sends_later(wx, wx_app, monkeypat
         time.sleep(0.02)
     assert row is not None and row.channel == "custom" and row.payload == {"text": "您的报修已登记。"}
     assert row.idempotency_key == "late:m:31"
+    # The handler finished after the message was marked late: its reply is not stored for retries, so a retry now
+    # still gets `success` (the answer went out once, through the outbox).
+    response, reply = wx.send("o_slow", "text", {"Content": "灯坏了", "MsgId": 31})
+    assert response.status_code == 200 and reply is None
 
 
 def test_bursts_write_the_account_once_but_unsubscribe_is_never_missed(wx, seen, ctx, monkeypatch):

@@ -43,7 +43,7 @@ def main() -> None:
                 time.sleep(0.3)
                 return TextReply("已登记，编号 1")
 
-            handlers.respond = respond
+            handlers.route = lambda turn: respond(turn.inbound)
             response = app.test_client().post(config["path"], data=config["body"].encode(),
                                               content_type="text/xml")
             print(json.dumps({"status": response.status_code, "body": response.get_data(as_text=True)}), flush=True)
