@@ -12,7 +12,8 @@ encrypted, and 20% H5 GETs (notice board, my tickets, my fees) with a signed res
 openids, most of them bound to rooms of the demo estate. Each resident appears once per round of the order, so
 no resident has two messages in flight (as in life; Linli serialises a resident's turns).
 
-Targets, each started fresh, in this order every round (same gunicorn totals: 2 processes × 4 threads):
+Targets, each started fresh, in this order every round (same gunicorn totals: 2 processes × --threads, default 2
+as `linli serve`):
   echo       bare Flask + wechatpy: verify, decrypt, parse, answer — webhook_throughput.echo_app, whose parse
              step here also gives non-text messages a `content` — the floor
   werobot    WeRoBot 1.13 echo, safe mode, its Bottle WSGI app under gunicorn — the peer
@@ -297,13 +298,14 @@ def cpu_snapshot(pgids: list[int], pg_database: str) -> dict:
 class Linli:
     """N `linli serve` instances on their own ports, sharing the database and the Redis db."""
 
-    def __init__(self, instances: int, workers: int, pg_url: str, redis_url: str, prefix: str, logdir: Path):
+    def __init__(self, instances: int, workers: int, pg_url: str, redis_url: str, prefix: str, logdir: Path,
+                 threads: int = 2):
         self.env = {**os.environ, "DATABASE_URL": pg_url, "REDIS_URL": redis_url, "REDIS_PREFIX": prefix,
                     "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_AES_KEY": AES_KEY,
                     "SECRET_KEY": SECRET_KEY, "LINLI_NLP_PRELOAD": "1",
                     # Nothing outside this machine: an accidental API call fails at once on a closed port.
                     "WECHAT_API_BASE": "http://127.0.0.1:9"}
-        self.instances, self.workers, self.logdir = instances, workers, logdir
+        self.instances, self.workers, self.logdir, self.threads = instances, workers, logdir, threads
         self.procs: list[subprocess.Popen] = []
         self.addresses: list[str] = []
         self.logs: list[Path] = []
@@ -315,7 +317,8 @@ class Linli:
             self.logs.append(log)
             with open(log, "wb") as handle:  # the server keeps its own copy of the descriptor
                 self.procs.append(subprocess.Popen(
-                    [str(ROOT / ".venv/bin/linli"), "serve", "--workers", str(self.workers), "--port", str(port)],
+                    [str(ROOT / ".venv/bin/linli"), "serve", "--workers", str(self.workers),
+                     "--threads", str(self.threads), "--port", str(port)],
                     env=self.env, cwd=self.logdir, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True))
             self.addresses.append(f"127.0.0.1:{port}")
         for address in self.addresses:
@@ -400,12 +403,12 @@ def run_target(target: Target, args, world: World, rng: random.Random, tmp: Path
         spec = {"echo": "webhook_throughput:echo_app()" if args.mix == "text" else "load_harness:echo_app()",
                 "werobot": "load_harness:werobot_app()"}[target.name]
         # One server: both wrk threads on it (the same connections as Linli's two instances get in total).
-        proc, base = _serve(spec, args.workers, {})
+        proc, base = _serve(spec, args.workers, {}, args.threads)
         procs, addresses = [proc], [base.removeprefix("http://")] * args.instances
         pgids = [proc.pid]
     else:
         linli = Linli(args.instances, args.workers // args.instances, args.pg, args.redis,
-                      f"linli-load-{os.getpid()}-{round_no}-{target.name}:", tmp)
+                      f"linli-load-{os.getpid()}-{round_no}-{target.name}:", tmp, args.threads)
         linli.start()
         addresses, pgids = linli.addresses, [p.pid for p in linli.procs]
     try:
@@ -502,7 +505,7 @@ def client_cost(args) -> None:
     """CPU per request of wrk and of webhook_throughput.py's threads + requests client, against the bare echo."""
     import webhook_throughput
 
-    proc, base = _serve("webhook_throughput:echo_app()", args.workers, {})
+    proc, base = _serve("webhook_throughput:echo_app()", args.workers, {}, args.threads)
     try:
         pushes = webhook_throughput._pushes(int(args.duration * 300), ISSUE3_TEXTS)
         cpu, started = time.process_time(), time.perf_counter()
@@ -552,6 +555,8 @@ def main() -> None:
                         help="offered load in req/s (think time per connection) instead of as fast as answered")
     parser.add_argument("--instances", type=int, default=2, help="Linli instances (wrk threads spread over them)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes per target, in total")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="gunicorn threads per worker, for every target (`linli serve` defaults to 2)")
     parser.add_argument("--residents", type=int, default=300)
     parser.add_argument("--bound-share", type=float, default=0.85)
     parser.add_argument("--targets", default="echo,werobot,linli,linli-msg")
@@ -586,7 +591,8 @@ def main() -> None:
     load = f"offered {args.rate:g} req/s" if args.rate else "as fast as answered"
     print(f"{args.only or args.mix} mix, {args.clients} connections (wrk, {load}), {args.duration:g} s measured "
           f"after {args.warmup:g} s "
-          f"warm-up; {args.workers} gunicorn workers × 4 threads per target (Linli: {args.instances} instance(s) × "
+          f"warm-up; {args.workers} gunicorn workers × {args.threads} threads per target "
+          f"(Linli: {args.instances} instance(s) × "
           f"{args.workers // args.instances}); PostgreSQL + Redis for Linli", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="linli-load-") as tmp:

@@ -69,10 +69,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(target: str, workers: int, env: dict) -> tuple[subprocess.Popen, str]:
+def _serve(target: str, workers: int, env: dict, threads: int = 2) -> tuple[subprocess.Popen, str]:
+    """gunicorn gthread with `threads` per worker (2, as `linli serve` by default)."""
     port = _free_port()
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", "4",
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
          "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--pythonpath", str(ROOT / "benchmarks"),
          "--log-level", "warning", target],
         env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -11,7 +11,7 @@ from app import config
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="gunicorn 工作进程数")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="每个进程的线程数")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="每个进程的线程数")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="逐条记录访问日志（前面有 nginx 时它已记录，一般不必再开）")
 @click.option("--dev", is_flag=True, help="用 Flask 自带的单进程服务器（开发调试）")
@@ -45,8 +45,13 @@ def _settle_heap(worker) -> None:
     gc.freeze()
 
 
-def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, access_log: bool = False) -> None:
-    """Run create_app() under gunicorn with N workers (threads so slow WeChat calls don't block a worker)."""
+def run_gunicorn(host: str, port: int, workers: int, threads: int = 2, access_log: bool = False) -> None:
+    """Run create_app() under gunicorn with N workers of a few threads (a slow call does not stall its worker).
+
+    Two threads by default: the webhook hands its handlers to a pool of its own, so a request thread mostly parses,
+    decrypts and waits; more threads only add GIL contention (4 instead of 2 cost about 12 % of message throughput
+    in benchmarks/load_harness.py --issue3).
+    """
     from gunicorn.app.base import BaseApplication
 
     class LinliServer(BaseApplication):
