@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import parse_qsl
@@ -21,6 +19,7 @@ from werkzeug.wsgi import get_input_stream
 from app import clock
 from app.extensions import csrf, db, kv
 from app.handlers.messages import Inbound, Reply, TextReply
+from app.web.handoff import Pending, Workers
 from app.kv import AlreadyClaimed
 from app.wechat.crypto import check_timestamp, crypto_from_config
 from app.wechat.dedupe import DONE, GONE, LATE, Deduper
@@ -34,7 +33,7 @@ csrf.exempt(bp)  # WeChat cannot send a CSRF token; every request is signed inst
 
 SORRY = "抱歉，系统有点忙，请稍后再试一次。"
 # Handlers run on this pool so the request can give up at the deadline while the answer is still computed.
-_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="wechat-respond")
+_POOL = Workers(16, "wechat-respond")
 HEARTBEAT = 1.0  # seconds between renewals of a message's claim while its handler runs (well under PROCESSING_TTL)
 NO_REPLY_KINDS = {"template_finish", "subscribe_msg_popup", "subscribe_msg_change", "subscribe_msg_sent"}
 GATEWAY_KINDS = NO_REPLY_KINDS | {"unsubscribe"}  # handled here, without the chat engine
@@ -177,18 +176,17 @@ def _process(parsed: Parsed, key: str, deduper: Deduper):
     """Run everything that touches the database or the handlers on the pool, under the reply deadline."""
     inbound = parsed.inbound
     app = current_app._get_current_object()  # noqa: SLF001 (the pool thread needs the app itself)
-    future = _POOL.submit(_work, app, parsed, deduper)
+    pending = _POOL.submit(_work, app, parsed, deduper)
     deadline = time.monotonic() + current_app.config["WECHAT_REPLY_DEADLINE"]
     while True:
-        try:
-            return future.result(timeout=max(0.0, min(HEARTBEAT, deadline - time.monotonic())))
-        except FutureTimeout:
-            if time.monotonic() >= deadline:
-                break
-            deduper.keep(key)  # still working: keep the claim alive (it lapses soon if this worker dies)
+        if pending.wait(min(HEARTBEAT, deadline - time.monotonic())):
+            return pending.result()
+        if time.monotonic() >= deadline:
+            break
+        deduper.keep(key)  # still working: keep the claim alive (it lapses soon if this worker dies)
     log.warning("reply deadline passed openid=%s key=%s; answer goes via the outbox", inbound.openid, key)
     deduper.mark_late(key)
-    future.add_done_callback(lambda done: _send_late(app, inbound, key, done))
+    pending.when_done(lambda done: _send_late(app, inbound, key, done))
     return LATE
 
 
@@ -256,14 +254,14 @@ def _work(app, parsed: Parsed, deduper: Deduper):
         return Sealed(reply, xml) if once.sealed else reply
 
 
-def _send_late(app, inbound: Inbound, key: str, future: Future) -> None:
+def _send_late(app, inbound: Inbound, key: str, pending: Pending) -> None:
     """The handler finished after the deadline: queue its reply as a customer-service message."""
     from app.services import outbox
 
-    if future.exception() is not None:
-        log.error("late processing failed openid=%s key=%s: %r", inbound.openid, key, future.exception())
+    if pending.exception() is not None:
+        log.error("late processing failed openid=%s key=%s: %r", inbound.openid, key, pending.exception())
         return
-    result = future.result()
+    result = pending.result()
     message = reply_to_outbox(result.reply if isinstance(result, Sealed) else result)
     if message is None:
         return
