@@ -110,16 +110,22 @@ def _room_ref(room: Room) -> RoomRef:
                    _building_ref(room.building))
 
 
+def rooms(openid: str, generation: str | None) -> tuple[RoomRef, ...]:
+    """Every room the openid is bound to, as bound_rooms orders them, kept while the register generation holds."""
+    return cached("rooms", openid, generation, lambda: tuple(_room_ref(room) for room in bound_rooms(openid)))
+
+
 def resident(openid: str, scanned_building_id: int | None, generation: str | None = None) -> Resident:
     """The resident's context: a scanned building wins for 'where', the first bound room is home."""
-    rooms = cached("rooms", openid, generation,
-                    lambda: tuple(_room_ref(room) for room in bound_rooms(openid)))
-    room = rooms[0] if rooms else None
-    scanned = None
-    if scanned_building_id:
-        scanned = cached("building", scanned_building_id, generation,
-                          lambda: _maybe(building_by_id(scanned_building_id), _building_ref))
+    bound = rooms(openid, generation)
+    room = bound[0] if bound else None
+    scanned = building(scanned_building_id, generation) if scanned_building_id else None
     return Resident(room=room, building=scanned or (room.building if room else None), generation=generation)
+
+
+def building(building_id: int, generation: str | None) -> BuildingRef | None:
+    """A building (with estate and community) by id, or None, kept while the register generation holds."""
+    return cached("building", building_id, generation, lambda: _maybe(building_by_id(building_id), _building_ref))
 
 
 def _maybe(value, convert):

@@ -6,6 +6,7 @@ import re
 
 from app.extensions import db
 from app.handlers import context, texts
+from app.handlers.context import BuildingRef
 from app.handlers.messages import NoReply, Reply, TextReply
 from app.handlers.registry import HANDLERS, Turn
 from app.models import Building, Unit
@@ -28,20 +29,20 @@ STAFF_PHOTO = "照片收到了，发送“办结 编号 说明”即可附上。
 BAD_SCENE = "这个二维码无法识别，可能已经失效。请扫描楼栋里张贴的最新二维码，或直接告诉我您在哪栋楼。"
 
 
-def scanned_place(turn: Turn) -> tuple[Building, Unit | None] | None:
+def scanned_place(turn: Turn) -> tuple[Building | BuildingRef, Unit | None] | None:
     """The building and unit a scene names ("b:<id>" → unit None, "u:<id>"), or None for a missing, unknown or
     forged scene."""
     match = _SCENE.match((turn.inbound.scene or "").strip())
     if not match:
         return None
     if match.group(1) == "b":
-        building = context.building_by_id(int(match.group(2)))
+        building = context.building(int(match.group(2)), turn.generation)
         return (building, None) if building is not None else None
     unit = db.session.get(Unit, int(match.group(2)))
     return (unit.building, unit) if unit is not None else None
 
 
-def _here(building: Building, unit: Unit | None) -> str:
+def _here(building: Building | BuildingRef, unit: Unit | None) -> str:
     return building.estate.name + place_name(building, unit)
 
 
@@ -111,7 +112,7 @@ def click(turn: Turn) -> Reply:
 
 
 def _mine(turn: Turn) -> Reply:
-    rooms = context.bound_rooms(turn.inbound.openid)
+    rooms = context.rooms(turn.inbound.openid, turn.generation)
     if not rooms:
         turn.understanding = Understanding("bind", 1.0, {})
         reply = HANDLERS["bind"].start(turn)

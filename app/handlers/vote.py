@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers import texts
+from app.handlers import context, texts
 from app.handlers.messages import Reply, TextReply
 from app.handlers.registry import Turn, register
 from app.models import Ballot, Plan, Vote
@@ -31,8 +31,8 @@ def _base() -> str:
     return current_app.config["PUBLIC_BASE_URL"]
 
 
-def _estate_ids(openid: str) -> set[int]:
-    return {b.room.estate_id for b in binding.account_for(openid).active_bindings()}
+def _estate_ids(turn: Turn) -> set[int]:
+    return {room.estate.id for room in context.rooms(turn.inbound.openid, turn.generation)}
 
 
 def _summary(plan: Plan) -> str:
@@ -80,7 +80,7 @@ def start(turn: Turn) -> Reply:
         staff_reply = _staff_progress(turn)
         if staff_reply is not None:
             return staff_reply
-    estate_ids = _estate_ids(openid)
+    estate_ids = _estate_ids(turn)
     db.session.commit()
     if not estate_ids:
         return TextReply("查看小区方案和投票需要先绑定房屋。请发送“绑定”开始。")
