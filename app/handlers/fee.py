@@ -7,6 +7,7 @@ import re
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.extensions import db
@@ -29,9 +30,11 @@ def _base() -> str:
 
 def _rooms(openid: str) -> tuple[list[Room], bool]:
     """Rooms bound as owner or family (fees are theirs), and whether the person is only a tenant somewhere."""
+    # The answers name each room ("3号楼2单元501室") and its estate: load those with the rooms, not one by one.
     rows = db.session.execute(select(Room, RoomBinding.relation).join(RoomBinding, RoomBinding.room_id == Room.id)
                               .join(ResidentAccount, ResidentAccount.id == RoomBinding.account_id)
                               .where(ResidentAccount.openid == openid, RoomBinding.status == "bound")
+                              .options(joinedload(Room.unit), joinedload(Room.building), joinedload(Room.estate))
                               .order_by(RoomBinding.id)).all()
     rooms = [room for room, relation in rows if relation in ("owner", "family")]
     return rooms, bool(rows) and not rooms

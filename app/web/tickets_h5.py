@@ -144,8 +144,8 @@ def ticket(ticket_id: int):
 def notice_board():
     """The notice board of my building(s)."""
     items = notices.current_notices_for(g.openid)
-    bound = bool(tickets.bound_room_ids(tickets.account_for(g.openid)))
-    db.session.commit()
+    # Notices are only found for bound rooms; an empty board asks whether there are any (nothing is written).
+    bound = bool(items) or bool(notices.resident_places(g.openid))
     return render_template("tickets/h5/notices.html", notices=items, bound=bound)
 
 
