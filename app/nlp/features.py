@@ -47,17 +47,16 @@ def shape(text: str) -> str:
 
 
 def features(text: str) -> list[str]:
-    """Feature strings of a cleaned message: words ("w:"), and character 1–3-grams with edges ("c:")."""
+    """Feature strings of a cleaned message, each once: words ("w:"), word pairs ("b:") and character 1–3-grams with
+    edges ("c:"). Their order means nothing (training sorts the vocabulary, scoring sums)."""
     view = shape(text)
     compact = view.replace(" ", "")
     words = [w for w in tokenizer().lcut(view, HMM=True) if w.strip()]
     found = {f"w:{_LETTER_RUN.sub('a', w) if w.isascii() else w}" for w in words}
-    for left, right in zip(words, words[1:]):
-        found.add(f"b:{left}|{right}")
+    found.update([f"b:{left}|{right}" for left, right in zip(words, words[1:])])
     padded = f"^{compact}$"
-    for size in (1, 2, 3):
-        for start in range(len(padded) - size + 1):
-            gram = padded[start:start + size]
-            if gram not in ("^", "$"):
-                found.add(f"c:{gram}")
-    return sorted(found)
+    end = len(padded)
+    found.update(["c:" + char for char in padded if char not in "^$"])  # the edges alone are no feature
+    found.update(["c:" + padded[start:start + 2] for start in range(end - 1)])
+    found.update(["c:" + padded[start:start + 3] for start in range(end - 2)])
+    return list(found)

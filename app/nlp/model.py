@@ -45,8 +45,8 @@ class IntentModel:
 
     def scores(self, text: str) -> np.ndarray:
         """Linear scores per class of a cleaned message: intercept + coef · its L2-normalised TF-IDF vector."""
-        index = self.index
-        idx = [index[f] for f in features(text) if f in index]  # features are unique, so are their indices
+        # Features are unique, so are their indices; sorted, the sum is the same in every process.
+        idx = sorted(i for i in map(self.index.get, features(text)) if i is not None)
         if not idx:
             return self.intercept
         return self.intercept + self._rows[idx].sum(axis=0) / math.sqrt(float(self._idf_squared[idx].sum()))

@@ -36,7 +36,7 @@ def build_artefact() -> bytes:
     vocabulary = sorted(name for name, count in df.items() if count >= MIN_DF)
     index = {name: i for i, name in enumerate(vocabulary)}
     n = len(docs)
-    # Smoothed idf exactly as model.IntentModel.vector expects it.
+    # Smoothed idf exactly as model.IntentModel.scores expects it.
     idf = np.array([math.log((1 + n) / (1 + df[name])) + 1 for name in vocabulary], dtype=np.float32)
     idf = idf.astype(np.float64)
     rows, cols, vals = [], [], []
