@@ -19,8 +19,8 @@ from werkzeug.wsgi import get_input_stream
 from app import clock
 from app.extensions import csrf, db, kv
 from app.handlers.messages import Inbound, Reply, TextReply
-from app.web.handoff import Pending, Workers
 from app.kv import AlreadyClaimed
+from app.web.handoff import Pending, Workers
 from app.wechat.crypto import check_timestamp, crypto_from_config
 from app.wechat.dedupe import DONE, GONE, LATE, Deduper
 from app.wechat.errors import BadMessage, GatewayError, TooLarge
@@ -147,8 +147,9 @@ def _handle_once(parsed: Parsed) -> str | None:
     for attempt in (1, 2):
         try:
             outcome = _process(parsed, key, deduper)
-        except Exception:
-            # Nothing useful was answered: let a retry of this message try again rather than get `success`.
+        except _FailedAfterClaim:
+            # Nothing useful was answered: let a retry of this message try again rather than get `success`. (Other
+            # failures may have come before our claim, which may be another delivery's: that one lapses by itself.)
             deduper.release(key)
             raise
         if outcome is not DUPLICATE:
@@ -198,15 +199,15 @@ class Sealed:
     xml: str | None
 
 
-class _UpkeepFailed(Exception):
-    """Account upkeep failed before the handlers ran (the database is away): the claim goes back for a retry."""
+class _FailedAfterClaim(Exception):
+    """A side effect failed after this delivery claimed the message (the database is away…): the claim goes back."""
 
 
 def _work(app, parsed: Parsed, deduper: Deduper):
     """Claim the message, then gateway side effects and the handlers: a Reply, Sealed, None or DUPLICATE.
 
-    A handler exception becomes a polite text, logged with the openid. Side-effect failures (database down…)
-    propagate so that the claim is released and a retry can try again.
+    A handler exception becomes a polite text, logged with the openid. Side-effect failures after the claim
+    (database down…) raise _FailedAfterClaim, so that the claim is released and a retry can try again.
     """
     from app import handlers
     from app.services import accounts, outbox
@@ -216,20 +217,28 @@ def _work(app, parsed: Parsed, deduper: Deduper):
         if inbound.kind in GATEWAY_KINDS:
             if not deduper.claim(key):
                 return DUPLICATE
-            if inbound.kind == "unsubscribe":
-                accounts.mark_unsubscribed(inbound.openid, inbound.received_at)
-            elif inbound.kind == "template_finish":
-                outbox.record_delivery(inbound.msg_id, inbound.text)
-            else:
-                log.info("subscribe message event openid=%s kind=%s %s", inbound.openid, inbound.kind,
-                         inbound.event_key)
+            try:
+                if inbound.kind == "unsubscribe":
+                    accounts.mark_unsubscribed(inbound.openid, inbound.received_at)
+                elif inbound.kind == "template_finish":
+                    outbox.record_delivery(inbound.msg_id, inbound.text)
+                else:
+                    log.info("subscribe message event openid=%s kind=%s %s", inbound.openid, inbound.kind,
+                             inbound.event_key)
+            except Exception as error:
+                db.session.rollback()
+                raise _FailedAfterClaim from error
             return None
 
+        claimed = False
+
         def prepare() -> None:
+            nonlocal claimed
+            claimed = True  # the claim came with the lock
             try:
                 accounts.record_interaction(inbound.openid, inbound.kind, inbound.received_at)
             except Exception as error:
-                raise _UpkeepFailed from error
+                raise _FailedAfterClaim from error
 
         xml = None
 
@@ -244,12 +253,14 @@ def _work(app, parsed: Parsed, deduper: Deduper):
             reply = handlers.respond(inbound, once)
         except AlreadyClaimed:
             return DUPLICATE
-        except _UpkeepFailed:
+        except _FailedAfterClaim:
             db.session.rollback()
             raise
         except Exception:
-            log.exception("handler failed openid=%s kind=%s", inbound.openid, inbound.kind)
             db.session.rollback()
+            if not claimed:
+                raise  # the store failed before the claim was ours: no reply may be stored under this message
+            log.exception("handler failed openid=%s kind=%s", inbound.openid, inbound.kind)
             return TextReply(SORRY)
         return Sealed(reply, xml) if once.sealed else reply
 

@@ -187,3 +187,31 @@ def test_keeping_a_claim_never_creates_one(wx_app):
     assert deduper.claim("m:900009")
     deduper.keep("m:900009")
     assert not deduper.claim("m:900009")
+
+
+def test_a_failure_before_the_claim_leaves_another_deliverys_claim_alone(wx, wx_app, counting, monkeypatch):
+    """Only a delivery that holds the claim gives it back when it fails; a failure before claiming (the store
+    away for this request) must not delete the claim of a concurrent delivery still at work."""
+    from app.wechat.dedupe import CLAIMED, Deduper
+
+    store = wx_app.extensions["linli_kv"]
+    store.set("wx:dedupe:m:900010", CLAIMED, ttl=30)  # the first delivery, still working elsewhere
+    original = store._acquire_and_get
+
+    def store_away(*args, **kwargs):
+        raise ConnectionError("store went away")
+
+    monkeypatch.setattr(store, "_acquire_and_get", store_away)
+    response, reply = wx.send("o1", "text", {"Content": "报修", "MsgId": 900010})
+    assert "稍后" in reply["Content"]
+    monkeypatch.setattr(store, "_acquire_and_get", original)
+    assert store.get("wx:dedupe:m:900010") == CLAIMED and counting == []
+    # A failure after this delivery's own claim does give the claim back, so that WeChat's retry can try again.
+    from app.services import accounts
+
+    claimed = []
+    monkeypatch.setattr(Deduper, "claim", lambda self, key: claimed.append(key) or store.set(
+        f"wx:dedupe:{key}", CLAIMED, ttl=30, nx=True))
+    monkeypatch.setattr(accounts, "mark_unsubscribed", store_away)
+    wx.send("o1", "event", {"Event": "unsubscribe", "EventKey": ""})
+    assert claimed and store.get(f"wx:dedupe:{claimed[0]}") is None
