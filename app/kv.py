@@ -150,11 +150,13 @@ class KeyValueStore:
         given back and AlreadyClaimed raised. What the block seals is written in the last round trip.
         """
         lock_key = f"lock:{name}"
-        token = uuid.uuid4().hex
+        # With a claim, the lock's token names it: a later holder of the same claim can tell the lock is that work's.
+        token = uuid.uuid4().hex if claim is None else f"{claim[0]}|{uuid.uuid4().hex}"
+        claim_key = claim[0] if claim is not None else None
         deadline = time.monotonic() + wait
         delay = 0.005
         while True:
-            claimed, acquired, values = self._acquire_and_get(lock_key, token, timeout, (key, *also), claim)
+            claimed, acquired, holder, values = self._acquire_and_get(lock_key, token, timeout, (key, *also), claim)
             if not claimed:
                 if acquired:
                     self._release_if_owner(lock_key, token)
@@ -162,6 +164,11 @@ class KeyValueStore:
             claim = None  # ours now: later attempts only wait for the lock
             if acquired:
                 break
+            if claim_key is not None and holder and holder.rpartition("|")[0] == claim_key:
+                # Held for this same claim by an earlier holder, whose claim lapsed before we could take it: that
+                # process died mid-block (a live one renews its claim). Take over now, not after the lock's timeout.
+                self._release_if_owner(lock_key, holder)
+                continue
             if time.monotonic() >= deadline:
                 raise LockTimeout(name)
             time.sleep(delay)
@@ -175,9 +182,9 @@ class KeyValueStore:
         self._write_and_release(lock_key, token, key, record)
 
     def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
-                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, list[str | None]]:
-        """(claimed, acquired, values): set the claim if absent, take the lock and read `keys` in one step; the
-        values mean nothing when the lock was not taken, and `claimed` is True without a claim."""
+                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, str | None, list[str | None]]:
+        """(claimed, acquired, holder, values): set the claim if absent, take the lock, read its holder's token and
+        `keys` in one step; the values mean nothing when the lock was not taken, `claimed` is True without a claim."""
         raise NotImplementedError
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
@@ -256,13 +263,13 @@ class MemoryStore(KeyValueStore):
             return True
 
     def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
-                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, list[str | None]]:
+                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, str | None, list[str | None]]:
         with self._mutex:
             if claim is not None and not self.set(claim[0], claim[1], ttl=claim[2], nx=True):
-                return False, False, []
+                return False, False, None, []
             if not self.set(lock_key, token, ttl=timeout, nx=True):
-                return True, False, []
-            return True, True, [self.get(key) for key in keys]
+                return True, False, self.get(lock_key), []
+            return True, True, token, [self.get(key) for key in keys]
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
         with self._mutex:
@@ -432,16 +439,17 @@ class RedisStore(KeyValueStore):
         return bool(self._script(_EXTEND_SCRIPT, [self._k(key)], [token, int(ttl * 1000)]))
 
     def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
-                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, list[str | None]]:
-        # One round trip: SET NX the claim and the lock, GET the values; the caller gives the lock back when the
-        # claim was taken already (a retry of the same message: rare), and ignores the values without the lock.
-        commands = [("SET", self._k(lock_key), token, "PX", int(timeout * 1000), "NX"),
+                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, str | None, list[str | None]]:
+        # One round trip: SET NX the claim and the lock, GET its holder and the values; the caller gives the lock
+        # back when the claim was taken already (a retry of the same message: rare), and ignores the values without
+        # the lock.
+        commands = [("SET", self._k(lock_key), token, "PX", int(timeout * 1000), "NX"), ("GET", self._k(lock_key)),
                     *(("GET", self._k(key)) for key in keys)]
         if claim is not None:
             commands.insert(0, ("SET", self._k(claim[0]), claim[1], "PX", int(claim[2] * 1000), "NX"))
         replies = self._call(*commands)
         claimed = claim is None or replies.pop(0) is not None
-        return claimed, replies[0] is not None, replies[1:]
+        return claimed, replies[0] is not None, replies[1], replies[2:]
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
         if not record.changed:

@@ -212,6 +212,22 @@ def test_a_claim_waits_for_the_lock_and_a_seal_keeps_a_changed_key(kvs):
     assert kvs.get("m:3") == "claimed" and kvs.get("lock:c2") is None  # no seal after an error
 
 
+def test_a_lock_left_by_a_dead_holder_of_the_same_claim_is_taken_over_at_once(kvs):
+    # A delivery took the claim and the lock, then its process died: its claim lapsed, its lock would last 15 s.
+    kvs.set("lock:c3", "m:9|deadbeef", ttl=15)
+    started = time.monotonic()
+    with kvs.guarded("c3", "c3:state", timeout=15, wait=2, claim=("m:9", "claimed", 5)) as stored:
+        stored.put("s")
+    assert time.monotonic() - started < 0.5 and kvs.get("c3:state") == "s" and kvs.get("lock:c3") is None
+    # The lock of another message (or one taken without a claim) is waited for, as before.
+    for holder in ("m:8|cafe", "m:9"):
+        kvs.set("lock:c3", holder, ttl=15)
+        with pytest.raises(LockTimeout):
+            with kvs.guarded("c3", "c3:state", wait=0.1, claim=(f"m:{holder}", "claimed", 5)):
+                pass
+        assert kvs.get("lock:c3") == holder
+
+
 def test_extend_if_renews_only_the_same_value(kvs):
     assert not kvs.extend_if("k", "v", 5)
     kvs.set("k", "v", ttl=0.3)
