@@ -7,7 +7,6 @@ import re
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.extensions import db
@@ -15,7 +14,7 @@ from app.handlers import texts
 from app.handlers.commands import register_command
 from app.handlers.messages import TextReply
 from app.handlers.registry import Turn, register
-from app.models import ResidentAccount, Room, RoomBinding
+from app.models import Room
 from app.models.fee import PAYMENT_KINDS, PAYMENT_METHODS, FeeSchedule
 
 HOW = re.compile(r"怎么(交|缴|付)|如何(交|缴|付)|在哪(交|缴)|哪里(交|缴)|去哪|交给谁|缴费方式|支付|微信(交|缴|付)|交物业费|缴物业费")
@@ -28,22 +27,12 @@ def _base() -> str:
     return current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
 
 
-def _rooms(openid: str) -> tuple[list[Room], bool]:
-    """Rooms bound as owner or family (fees are theirs), and whether the person is only a tenant somewhere."""
-    # The answers name each room ("3号楼2单元501室") and its estate: load those with the rooms, not one by one.
-    rows = db.session.execute(select(Room, RoomBinding.relation).join(RoomBinding, RoomBinding.room_id == Room.id)
-                              .join(ResidentAccount, ResidentAccount.id == RoomBinding.account_id)
-                              .where(ResidentAccount.openid == openid, RoomBinding.status == "bound")
-                              .options(joinedload(Room.unit), joinedload(Room.building), joinedload(Room.estate))
-                              .order_by(RoomBinding.id)).all()
-    rooms = [room for room, relation in rows if relation in ("owner", "family")]
-    return rooms, bool(rows) and not rooms
-
-
 def start(turn: Turn) -> TextReply:
     """Pick the fee question from the words and answer it for the resident's own rooms."""
+    from app.services.payments import fee_rooms
+
     text = turn.text
-    rooms, tenant_only = _rooms(turn.inbound.openid)
+    rooms, tenant_only = fee_rooms(turn.inbound.openid)
     if FIGURES.search(text):
         return TextReply(_figures(turn, rooms))
     if not rooms:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.extensions import db
@@ -238,6 +239,18 @@ class Statement:
     owed_fen: int
     credit_fen: int
     payments: list[FeePayment]
+
+
+def fee_rooms(openid: str) -> tuple[list[Room], bool]:
+    """Rooms whose fees are the resident's (bound as owner or family), with building, unit and estate loaded for
+    naming them, in binding order; and whether the resident is bound only as a tenant somewhere."""
+    rows = db.session.execute(select(Room, RoomBinding.relation).join(RoomBinding, RoomBinding.room_id == Room.id)
+                              .join(ResidentAccount, ResidentAccount.id == RoomBinding.account_id)
+                              .where(ResidentAccount.openid == openid, RoomBinding.status == "bound")
+                              .options(joinedload(Room.unit), joinedload(Room.building), joinedload(Room.estate))
+                              .order_by(RoomBinding.id)).all()
+    rooms = [room for room, relation in rows if relation in ("owner", "family")]
+    return rooms, bool(rows) and not rooms
 
 
 def statement(room_ids: list[int], history: int = 20) -> Statement:

@@ -7,11 +7,10 @@ from datetime import date
 
 from flask import Blueprint, abort, g, render_template, request, send_from_directory
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app import clock
 from app.extensions import db
-from app.models import Estate, ResidentAccount, Room, RoomBinding
+from app.models import Estate
 from app.models.fee import LedgerEntry, PAYMENT_KINDS, PAYMENT_METHODS
 from app.services import billing, collection, payments
 from app.services import ledger as ledger_service
@@ -40,14 +39,7 @@ def _period(estate: Estate) -> tuple[date, date] | None:
 @resident_required
 def mine():
     """我还欠多少 / 缴费记录 for the rooms I am bound to as owner or family."""
-    # One query for the rooms with what the page names (building, unit, estate); a page view creates nothing.
-    rooms = list(db.session.scalars(
-        select(Room).join(RoomBinding, RoomBinding.room_id == Room.id)
-        .join(ResidentAccount, ResidentAccount.id == RoomBinding.account_id)
-        .where(ResidentAccount.openid == g.openid, RoomBinding.status == "bound",
-               RoomBinding.relation.in_(("owner", "family")))
-        .options(joinedload(Room.unit), joinedload(Room.building), joinedload(Room.estate))
-        .order_by(RoomBinding.id)))
+    rooms, _tenant_only = payments.fee_rooms(g.openid)  # a page view creates nothing
     statement = payments.statement([r.id for r in rooms])
     today = clock.now().date()
     late = {bill.id: billing.late_fee(bill, today) for bill in statement.bills}
