@@ -35,7 +35,7 @@ class Once:
 
     `claim` (key, value, ttl) is set-if-absent with the lock (AlreadyClaimed when another delivery has it);
     `prepare` runs once the claim is ours; `seal(reply)` gives (key, value, ttl, only_if) to write with the state.
-    `sealed` tells the caller that write happened.
+    `sealed` tells the caller that write went out with the state (applied only where `only_if` still held).
     """
 
     claim: tuple[str, str, float]

@@ -11,9 +11,8 @@ from flask import current_app
 
 from app import clock
 from app.extensions import db
-from app.handlers import texts
+from app.handlers import context, texts
 from app.handlers.commands import register_command
-from app.handlers.context import rooms as bound_rooms
 from app.handlers.messages import TextReply
 from app.handlers.registry import Turn, register
 from app.models import CatalogItem, Estate
@@ -50,7 +49,7 @@ def start(turn: Turn) -> TextReply:
     conversation, understood = turn.conversation, turn.understanding.slots
     code = understood.get("service") or extract_service(clean(turn.text))
     estate = _estate(turn)
-    rooms = bound_rooms(turn.inbound.openid, turn.generation)
+    rooms = context.rooms(turn.inbound.openid, turn.generation)
     if _PRICE.search(turn.text):
         text, item = catalogue.price_answer(estate, code)
         if item is None or not rooms:
@@ -82,7 +81,7 @@ def _item(turn: Turn) -> CatalogItem | None:
 
 def _next(turn: Turn) -> TextReply:
     conversation, slots = turn.conversation, turn.conversation.slots
-    rooms = bound_rooms(turn.inbound.openid, turn.generation)
+    rooms = context.rooms(turn.inbound.openid, turn.generation)
     item = _item(turn)
     if item is None:
         items = catalogue.items_for_estate(rooms[0].estate)
@@ -341,7 +340,7 @@ def _rate(turn: Turn, found: re.Match) -> TextReply | None:
 def _my_orders(turn: Turn, found: re.Match) -> TextReply | None:
     rows = orders.resident_orders(turn.inbound.openid)[:5]
     if not rows:
-        return None if not bound_rooms(turn.inbound.openid, turn.generation) else TextReply("您还没有服务订单。")
+        return None if not context.rooms(turn.inbound.openid, turn.generation) else TextReply("您还没有服务订单。")
     lines = "\n".join(f"{o.number} {o.item_name} {orders.when_text(o.scheduled_at)} {o.status_label}" for o in rows)
     return TextReply(f"您最近的服务订单：\n{lines}")
 

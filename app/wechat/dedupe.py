@@ -58,12 +58,12 @@ class Deduper:
 
     def finish(self, key: str, xml: str | None) -> None:
         """Remember the reply (None = `success`) for retries."""
-        self.store.set_json(self._key(key), {"state": DONE, "xml": xml}, ttl=self.ttl)
+        self.store.set(self._key(key), _done(xml), ttl=self.ttl)
 
     def seal_spec(self, key: str, xml: str | None) -> tuple[str, str, float, str]:
         """(store key, value, ttl, only_if) for finishing within another write: only while the claim is live, so
         a message already marked late keeps its mark (its answer goes out through the outbox)."""
-        return self._key(key), json.dumps({"state": DONE, "xml": xml}, ensure_ascii=False), self.ttl, CLAIMED
+        return self._key(key), _done(xml), self.ttl, CLAIMED
 
     def mark_late(self, key: str) -> None:
         """The answer will go out via the outbox; retries just get `success`."""
@@ -83,3 +83,8 @@ class Deduper:
                 return seen
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
+
+
+def _done(xml: str | None) -> str:
+    """The stored value of a finished message: its reply for retries."""
+    return json.dumps({"state": DONE, "xml": xml}, ensure_ascii=False)
