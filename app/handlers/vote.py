@@ -81,7 +81,6 @@ def start(turn: Turn) -> Reply:
         if staff_reply is not None:
             return staff_reply
     estate_ids = _estate_ids(turn)
-    db.session.commit()
     if not estate_ids:
         return TextReply("查看小区方案和投票需要先绑定房屋。请发送“绑定”开始。")
     if WANTS_RESULT.search(turn.text):
