@@ -202,16 +202,15 @@ def test_a_failure_before_the_claim_leaves_another_deliverys_claim_alone(wx, wx_
         raise ConnectionError("store went away")
 
     monkeypatch.setattr(store, "_acquire_and_get", store_away)
-    response, reply = wx.send("o1", "text", {"Content": "报修", "MsgId": 900010})
+    _, reply = wx.send("o1", "text", {"Content": "报修", "MsgId": 900010})
     assert "稍后" in reply["Content"]
     monkeypatch.setattr(store, "_acquire_and_get", original)
     assert store.get("wx:dedupe:m:900010") == CLAIMED and counting == []
     # A failure after this delivery's own claim does give the claim back, so that WeChat's retry can try again.
     from app.services import accounts
 
-    claimed = []
-    monkeypatch.setattr(Deduper, "claim", lambda self, key: claimed.append(key) or store.set(
-        f"wx:dedupe:{key}", CLAIMED, ttl=30, nx=True))
+    claimed, claim = [], Deduper.claim
+    monkeypatch.setattr(Deduper, "claim", lambda self, key: claimed.append(key) or claim(self, key))
     monkeypatch.setattr(accounts, "mark_unsubscribed", store_away)
     wx.send("o1", "event", {"Event": "unsubscribe", "EventKey": ""})
     assert claimed and store.get(f"wx:dedupe:{claimed[0]}") is None
