@@ -34,6 +34,16 @@ def load_dotenv_file() -> None:
     load_dotenv(Path.cwd() / ".env", override=False)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"LOG_LEVEL 只能是 {'、'.join(LOG_LEVELS)} 之一，现在是 {value!r}")
+    return level
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the Flask config mapping from environment variables."""
     sqlite_path = Path(instance_path) / "linli.sqlite3"
@@ -64,6 +74,7 @@ def from_environment(instance_path: str) -> dict:
         "TICKET_PHOTO_MAX": int(_env("TICKET_PHOTO_MAX", str(5 * 1024 * 1024))),  # bytes per uploaded ticket photo
         "TICKET_UPLOAD_DIR": _env("TICKET_UPLOAD_DIR"),  # where ticket photos go (default: instance/uploads/tickets)
         "LINLI_DEMO": _flag("LINLI_DEMO"),
+        "LOG_LEVEL": _log_level(_env("LOG_LEVEL", "INFO")),  # DEBUG adds a line per chat message (with its openid)
         # How many reverse proxies (nginx) stand in front: their X-Forwarded-For gives the real client address.
         "TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0")),
         "LINLI_NLP_PRELOAD": _flag("LINLI_NLP_PRELOAD", True),

@@ -37,3 +37,15 @@ def test_healthz_says_which_dependency_is_down(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"ok": False, "db": False, "kv": True}
+
+
+def test_log_level_comes_from_the_environment_and_is_checked(monkeypatch, tmp_path):
+    import pytest
+
+    from app import config
+
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    assert config.from_environment(str(tmp_path))["LOG_LEVEL"] == "WARNING"
+    monkeypatch.setenv("LOG_LEVEL", "verbose")
+    with pytest.raises(ValueError, match="LOG_LEVEL 只能是"):
+        config.from_environment(str(tmp_path))

@@ -1,13 +1,10 @@
-"""Hardened parsing of WeChat XML (defusedxml refuses DOCTYPE/ENTITY) and mapping to Inbound values."""
+"""Hardened parsing of WeChat XML (no DOCTYPE, no entities, bounded depth) and mapping to Inbound values."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from xml.etree.ElementTree import Element
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
+from pyexpat import ExpatError, ParserCreate
 
 from app.handlers.messages import Inbound
 from app.wechat.errors import BadMessage
@@ -46,32 +43,71 @@ def xml_to_dict(body: bytes | str) -> dict:
     """Parse a WeChat XML document into a dict, refusing DTDs and entities; anything odd is BadMessage."""
     if not body or not str(body if isinstance(body, str) else body.decode("utf-8", "replace")).strip():
         raise BadMessage("empty body")
+    builder = _DictBuilder()
     try:
-        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException:
+        builder.parser.Parse(body, True)
+    except _Refused:
         raise BadMessage("DTD or entity declarations are refused") from None
-    except (ParseError, ValueError, UnicodeError):
+    except (ExpatError, ValueError, UnicodeError):
         raise BadMessage("malformed XML") from None
-    if root.tag != "xml":
-        raise BadMessage("root element is not <xml>")
-    return _element_to_dict(root, 0)
+    return builder.root
 
 
 MAX_DEPTH = 6  # WeChat's deepest push (subscribe_msg_* lists) is 3 levels; deeper is hostile
 
 
-def _element_to_dict(element: Element, depth: int) -> dict:
-    if depth > MAX_DEPTH:
-        raise BadMessage("XML nested too deeply")
-    result: dict = {}
-    for child in element:
-        value = _element_to_dict(child, depth + 1) if len(child) else (child.text or "")
-        if child.tag in result:  # repeated elements (e.g. <List>) become lists
-            previous = result[child.tag]
-            result[child.tag] = (previous if isinstance(previous, list) else [previous]) + [value]
+class _Refused(Exception):
+    """A document type or entity declaration: never part of a WeChat push (XXE, billion laughs)."""
+
+
+def _refuse(*_args) -> None:
+    raise _Refused
+
+
+class _DictBuilder:
+    """Build the dict straight from expat's callbacks: leaves become their text, repeated elements lists.
+
+    Expat directly, rather than ElementTree behind defusedxml: the tree, its Python-level callbacks and the walk over
+    it cost twice this, and every push is parsed twice (the envelope, then the decrypted message). The refusals are
+    defusedxml's: any DOCTYPE is refused before an entity could be declared or expanded.
+    """
+
+    def __init__(self) -> None:
+        self.root: dict = {}
+        self._frames: list[tuple[str, dict, list[str]]] = []  # (tag, children, text parts) of the open elements
+        parser = self.parser = ParserCreate()
+        parser.buffer_text = True  # one text callback per run of characters, not per line or entity
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+        parser.StartDoctypeDeclHandler = _refuse
+        parser.EntityDeclHandler = _refuse
+        parser.UnparsedEntityDeclHandler = _refuse
+        parser.ExternalEntityRefHandler = _refuse
+
+    def _start(self, tag: str, _attributes) -> None:
+        if not self._frames and tag != "xml":
+            raise BadMessage("root element is not <xml>")
+        if len(self._frames) > MAX_DEPTH + 1:  # as before: a leaf may sit one level below the deepest parent
+            raise BadMessage("XML nested too deeply")
+        self._frames.append((tag, {}, []))
+
+    def _text(self, data: str) -> None:
+        if self._frames:
+            self._frames[-1][2].append(data)
+
+    def _end(self, _tag: str) -> None:
+        tag, children, text = self._frames.pop()
+        if not self._frames:
+            self.root = children
+            return
+        value = children or "".join(text)  # an element with children is a dict, its own text ignored
+        parent = self._frames[-1][1]
+        if tag in parent:  # repeated elements (e.g. <List>) become lists
+            previous = parent[tag]
+            parent[tag] = (previous if isinstance(previous, list) else [previous]) + [value]
         else:
-            result[child.tag] = value
-    return result
+            parent[tag] = value
 
 
 def _float(value) -> float | None:
