@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -37,6 +37,6 @@ def init_kv(app) -> None:
     app.extensions["linli_kv"] = make_store(app.config.get("REDIS_URL"), app.config.get("REDIS_PREFIX", "linli:"))
 
 
-def kv() -> KeyValueStore:
-    """The current app's key-value store."""
-    return current_app.extensions["linli_kv"]
+def kv(app: Flask | None = None) -> KeyValueStore:
+    """The key-value store of `app`, or of the current app."""
+    return (app or current_app).extensions["linli_kv"]

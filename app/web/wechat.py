@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.wsgi import get_input_stream
@@ -45,10 +45,10 @@ def _plain(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/plain")
 
 
-def _crypto():
-    crypto = current_app.extensions.get("linli_wechat_crypto")
+def _crypto(app: Flask):
+    crypto = app.extensions.get("linli_wechat_crypto")
     if crypto is None:
-        crypto = current_app.extensions["linli_wechat_crypto"] = crypto_from_config(current_app.config)
+        crypto = app.extensions["linli_wechat_crypto"] = crypto_from_config(app.config)
     return crypto
 
 
@@ -67,7 +67,7 @@ def _refuse(error: GatewayError):
 def verify():
     """WeChat's URL verification: echo `echostr` when the signature matches."""
     args = request.args
-    _crypto().check_signature(args.get("signature"), args.get("timestamp", ""), args.get("nonce", ""))
+    _crypto(current_app).check_signature(args.get("signature"), args.get("timestamp", ""), args.get("nonce", ""))
     return _plain(args.get("echostr", ""))
 
 
@@ -80,27 +80,26 @@ class WebhookMiddleware:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != "/wechat" or environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
-        with self.app.app_context():
-            try:
-                status, body, mimetype = receive(environ)
-            except GatewayError as error:
-                status, body, mimetype = error.status, _refusal(error, environ.get("REMOTE_ADDR")), "text/plain"
-            except Exception:
-                log.exception("webhook request failed")
-                status, body, mimetype = 500, "error", "text/plain"
+        # No app context here: receive() is given the app, and the work that needs one (database, handlers) runs in
+        # its own on the pool; pushing and popping another per message cost more than the URL parsing.
+        try:
+            status, body, mimetype = receive(self.app, environ)
+        except GatewayError as error:
+            status, body, mimetype = error.status, _refusal(error, environ.get("REMOTE_ADDR")), "text/plain"
+        except Exception:
+            log.exception("webhook request failed")
+            status, body, mimetype = 500, "error", "text/plain"
         data = body.encode("utf-8")
         start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", f"{mimetype}; charset=utf-8"),
                                                                  ("Content-Length", str(len(data)))])
         return [data]
 
 
-def receive(environ) -> tuple[int, str, str]:
+def receive(app: Flask, environ) -> tuple[int, str, str]:
     """One pushed message or event: (status, body, mimetype)."""
-    args: dict[str, str] = {}
-    for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
-        args.setdefault(name, value)  # the first value wins, as with request.args.get
-    config = current_app.config
-    crypto = _crypto()
+    args = _query_args(environ.get("QUERY_STRING", ""))
+    config = app.config
+    crypto = _crypto(app)
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     crypto.check_signature(args.get("signature"), timestamp, nonce)
     check_timestamp(timestamp, clock.now().timestamp(), config["WECHAT_TIMESTAMP_WINDOW"])
@@ -115,7 +114,7 @@ def receive(environ) -> tuple[int, str, str]:
     if args.get("openid") and args["openid"] != parsed.from_user:
         raise BadMessage("query openid does not match FromUserName")
     try:
-        xml = _handle_once(parsed)
+        xml = _handle_once(app, parsed)
     except Exception:
         # Our own failure (database, store…): the resident gets a polite line, WeChat never an error page.
         log.exception("webhook failed openid=%s key=%s", parsed.from_user, parsed.dedupe_key)
@@ -125,6 +124,21 @@ def receive(environ) -> tuple[int, str, str]:
     if encrypted:
         xml = crypto.encrypt(xml)
     return 200, xml, "application/xml"
+
+
+def _query_args(query: str) -> dict[str, str]:
+    """The query string as a dict, the first value of a name winning (as with request.args.get)."""
+    args: dict[str, str] = {}
+    # WeChat's parameters (hex, digits, openids) need no decoding: only a query that has escapes pays for it. This is
+    # parse_qsl(keep_blank_values=True) for what a push carries, at a fraction of its cost.
+    for part in query.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in part or "+" in part:
+            name, value = unquote_plus(name), unquote_plus(value)
+        args.setdefault(name, value)
+    return args
 
 
 def _read_body(environ, limit: int) -> bytes:
@@ -140,13 +154,13 @@ def _read_body(environ, limit: int) -> bytes:
     return body
 
 
-def _handle_once(parsed: Parsed) -> str | None:
+def _handle_once(app: Flask, parsed: Parsed) -> str | None:
     """Process the first delivery; a retry gets the cached reply (or waits briefly for a concurrent first one)."""
-    deduper = Deduper(kv())
+    deduper = Deduper(kv(app))
     key = parsed.dedupe_key
     for attempt in (1, 2):
         try:
-            outcome = _process(parsed, key, deduper)
+            outcome = _process(app, parsed, key, deduper)
         except _FailedAfterClaim:
             # Nothing useful was answered: let a retry of this message try again rather than get `success`. (Other
             # failures may have come before our claim, which may be another delivery's: that one lapses by itself.)
@@ -156,7 +170,7 @@ def _handle_once(parsed: Parsed) -> str | None:
             break
         # A live first delivery settles (done or late) within the deadline; a claim that lapses instead belonged to
         # a worker that died mid-request, and this retry takes the message over (once).
-        seen = deduper.wait(key, timeout=current_app.config["WECHAT_REPLY_DEADLINE"])
+        seen = deduper.wait(key, timeout=app.config["WECHAT_REPLY_DEADLINE"])
         log.info("duplicate delivery key=%s state=%s", key, seen.state)
         if seen.state != GONE or attempt == 2:
             return seen.xml if seen.state == DONE else None
@@ -173,12 +187,11 @@ def _handle_once(parsed: Parsed) -> str | None:
     return xml
 
 
-def _process(parsed: Parsed, key: str, deduper: Deduper):
+def _process(app: Flask, parsed: Parsed, key: str, deduper: Deduper):
     """Run everything that touches the database or the handlers on the pool, under the reply deadline."""
     inbound = parsed.inbound
-    app = current_app._get_current_object()  # noqa: SLF001 (the pool thread needs the app itself)
     pending = _POOL.submit(_work, app, parsed, deduper)
-    deadline = time.monotonic() + current_app.config["WECHAT_REPLY_DEADLINE"]
+    deadline = time.monotonic() + app.config["WECHAT_REPLY_DEADLINE"]
     while True:
         if pending.wait(min(HEARTBEAT, deadline - time.monotonic())):
             return pending.result()
