@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Building, Estate, ResidentAccount, RoleGrant, Room, RoomBinding, StaffUser
+from app.models import (Building, Community, Estate, ResidentAccount, RoleGrant, Room, RoomBinding, StaffUser,
+                        Unit)
+from app.models.place import building_name, room_label
 from app.services.register_cache import cached
 
 
@@ -83,14 +85,36 @@ def _with_estate():
     return joinedload(Building.estate).joinedload(Estate.community)
 
 
-def bound_rooms(openid: str) -> list[Room]:
+def _bound_rooms_statement():
+    # Plain columns, run on the connection: a resident's first message in a while loads this, and building the ORM
+    # objects (room, unit, building, estate, community) cost several times the query itself.
+    return (select(Room.id, Room.number, Room.building_id, Unit.id, Unit.number, Building.number, Estate.id,
+                   Estate.name, Community.id, Community.name)
+            .select_from(RoomBinding)
+            .join(ResidentAccount, ResidentAccount.id == RoomBinding.account_id)
+            .join(Room, Room.id == RoomBinding.room_id)
+            .join(Unit, Unit.id == Room.unit_id)
+            .join(Building, Building.id == Room.building_id)
+            .join(Estate, Estate.id == Building.estate_id)
+            .join(Community, Community.id == Estate.community_id)
+            .where(ResidentAccount.openid == bindparam("bound_openid"), RoomBinding.status == "bound")
+            .order_by(RoomBinding.id))
+
+
+_BOUND_ROOMS = _bound_rooms_statement()  # built once: its compiled form and cache key are reused
+
+
+def bound_rooms(openid: str) -> tuple[RoomRef, ...]:
     """Rooms the openid is bound to with status 'bound', in a stable order (with unit, building and estate)."""
-    query = (select(Room).join(RoomBinding, RoomBinding.room_id == Room.id)
-             .join(ResidentAccount, ResidentAccount.id == RoomBinding.account_id)
-             .where(ResidentAccount.openid == openid, RoomBinding.status == "bound")
-             .options(joinedload(Room.unit), joinedload(Room.building).options(_with_estate()))
-             .order_by(RoomBinding.id))
-    return list(db.session.scalars(query))
+    refs = []
+    db.session.flush()  # the connection does not autoflush as an ORM query would: a binding made just now counts
+    for (room_id, number, building_id, unit_id, unit_number, building_number, estate_id, estate_name, community_id,
+         community_name) in db.session.connection().execute(_BOUND_ROOMS, {"bound_openid": openid}):
+        estate = EstateRef(estate_id, estate_name, community_id, CommunityRef(community_id, community_name))
+        building = BuildingRef(building_id, building_number, building_name(building_number), estate_id, estate)
+        refs.append(RoomRef(room_id, number, room_label(building_number, unit_number, number), building_id,
+                            UnitRef(unit_id, unit_number), building))
+    return tuple(refs)
 
 
 def building_by_id(building_id: int | None) -> Building | None:
@@ -105,14 +129,9 @@ def _building_ref(building: Building) -> BuildingRef:
                        EstateRef(estate.id, estate.name, estate.community_id, community))
 
 
-def _room_ref(room: Room) -> RoomRef:
-    return RoomRef(room.id, room.number, room.label, room.building_id, UnitRef(room.unit.id, room.unit.number),
-                   _building_ref(room.building))
-
-
 def rooms(openid: str, generation: str | None) -> tuple[RoomRef, ...]:
     """Every room the openid is bound to, as bound_rooms orders them, kept while the register generation holds."""
-    return cached("rooms", openid, generation, lambda: tuple(_room_ref(room) for room in bound_rooms(openid)))
+    return cached("rooms", openid, generation, lambda: bound_rooms(openid))
 
 
 def resident(openid: str, scanned_building_id: int | None, generation: str | None = None) -> Resident:

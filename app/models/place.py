@@ -128,7 +128,7 @@ class Building(db.Model):
 
     @property
     def name(self) -> str:
-        return f"{self.number}号楼" if self.number else "本楼"
+        return building_name(self.number)
 
 
 class Unit(db.Model):
@@ -170,8 +170,18 @@ class Room(db.Model):
 
     @property
     def label(self) -> str:
-        unit = f"{self.unit.number}单元" if self.unit.number else ""
-        return f"{self.building.number}号楼{unit}{self.number}室"
+        return room_label(self.building.number, self.unit.number, self.number)
+
+
+def building_name(number: str) -> str:
+    """How a building is named to residents: "3号楼", or "本楼" for an estate's only, unnumbered building."""
+    return f"{number}号楼" if number else "本楼"
+
+
+def room_label(building_number: str, unit_number: str, number: str) -> str:
+    """A room's full name, as residents say it: "3号楼2单元501室" (no unit part in a building without units)."""
+    unit = f"{unit_number}单元" if unit_number else ""
+    return f"{building_number}号楼{unit}{number}室"
 
 
 def natural_key(text: str) -> str:

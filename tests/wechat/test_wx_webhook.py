@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from chatkit import answer_with
 import wxpeer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app import handlers
+from app import clock, handlers
 from app.extensions import db
 from app.handlers.messages import Article, ImageReply, NewsReply, NoReply, TextReply
 from app.models import OutboxMessage, ResidentAccount
@@ -110,6 +111,22 @@ def test_message_updates_last_message_at(wx, seen, ctx):
     assert account.subscribed and account.last_message_at is not None
 
 
+def test_message_refreshes_an_existing_account_in_place(wx, seen, ctx):
+    long_ago = clock.now() - timedelta(days=90)
+    db.session.add_all([ResidentAccount(openid="o_loyal", subscribed=True, subscribed_at=long_ago),
+                        ResidentAccount(openid="o_back", subscribed=False, subscribed_at=long_ago)])
+    db.session.commit()
+    for n, openid in enumerate(["o_loyal", "o_back"]):
+        wx.send(openid, "text", {"Content": "你好", "MsgId": 7700 + n})
+    db.session.expire_all()
+    loyal, back = (db.session.scalar(select(ResidentAccount).where(ResidentAccount.openid == o))
+                   for o in ("o_loyal", "o_back"))
+    assert loyal.subscribed and loyal.subscribed_at == long_ago and loyal.last_message_at > long_ago
+    assert back.subscribed and back.subscribed_at == back.last_message_at and back.last_message_at > long_ago
+    assert db.session.scalar(select(func.count()).select_from(ResidentAccount)
+                             .where(ResidentAccount.openid.in_(["o_loyal", "o_back"]))) == 2
+
+
 def test_template_finish_updates_outbox_delivery(wx, seen, ctx):
     message = outbox.enqueue("o_t", "template", {"template": "notice", "values": {}}, key="k-tpl")
     message.status, message.wechat_msgid = "sent", "200163836"
@@ -184,15 +201,17 @@ def test_bursts_write_the_account_once_but_unsubscribe_is_never_missed(wx, seen,
     from app.services import accounts
 
     writes = []
-    original = accounts._upsert
+    upsert, touch = accounts._upsert, accounts._touch
     monkeypatch.setattr(accounts, "_upsert",
-                        lambda openid, update, **kw: writes.append(openid) or original(openid, update, **kw))
+                        lambda openid, update, **kw: writes.append("upsert") or upsert(openid, update, **kw))
+    monkeypatch.setattr(accounts, "_touch",
+                        lambda openid, at: writes.append("touch") or touch(openid, at))
     for i in range(3):
         wx.send("o_burst", "text", {"Content": f"第{i}条", "MsgId": 5000 + i})
-    assert writes == ["o_burst"]
+    assert writes == ["touch", "upsert"]  # no row yet: the UPDATE finds none, the row is created; then no writes
     wx.send("o_burst", "event", {"Event": "unsubscribe", "EventKey": ""})
     wx.send("o_burst", "text", {"Content": "我又回来了", "MsgId": 5010})
-    assert len(writes) == 3
+    assert writes == ["touch", "upsert", "upsert", "touch"]  # the unsubscribe, then the row refreshed in place
     db.session.expire_all()
     account = db.session.scalar(select(ResidentAccount).where(ResidentAccount.openid == "o_burst"))
     assert account.subscribed is True
