@@ -263,6 +263,7 @@ def _message(kind, mix, world, resident, rng, now, new_msg_id) -> tuple[str, dic
 # --- running the targets -----------------------------------------------------------------------------------------
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+UNSATURATED_BELOW = 0.75 * (os.cpu_count() or 2)  # cores busy below which a closed-loop round is flagged
 
 
 def _proc_stats():
@@ -441,6 +442,9 @@ def run_target(target: Target, args, world: World, rng: random.Random, tmp: Path
     result["cores"]["others"] = round(result["cores"]["machine"] - result["cores"]["target"]
                                       - result["cores"]["postgres"] - result["cores"]["redis (whole server)"]
                                       - result["cores"]["wrk"], 2)
+    # Closed loop on 2 cores keeps the machine busy; well under that, most connections sat on one gunicorn process
+    # (they are handed out as the processes happen to accept them) and the round measured one core, not the target.
+    result["unsaturated"] = not args.rate and result["cores"]["machine"] < UNSATURATED_BELOW
     if linli:
         result["server_log"] = linli.problems()
     return result
@@ -474,6 +478,8 @@ def print_round(rows: list[dict]) -> None:
             answers += "; " + ", ".join(f"HTTP {c} {n}" for c, n in sorted(r["statuses"].items()) if c != 200)
         if r["wraps"] and r["target"].startswith("linli"):
             answers += f"; WRAPPED {r['wraps']}× (raise --rate-guess: replays hit the dedupe cache)"
+        if r.get("unsaturated"):
+            answers += f"; UNSATURATED (machine {r['cores']['machine']} cores busy: not comparable, see README)"
         print(f"{r['target']:11} {r['traffic']:14} {r['rps']:7.0f} {lat['p50']:8.1f} {lat['p99']:8.1f} "
               f"{lat['max']:8.0f} {r['errors']:7d} {share} {r['server_cpu_ms_per_request']:10.2f} {cpu_share} "
               f"{r['cores']['others']:6.2f}  {answers}")

@@ -51,15 +51,14 @@ def record_interaction(openid: str, kind: str, at: datetime) -> None:
         return None
     if kind == "subscribe" or not _touch(openid, at):
 
-        def update(account: ResidentAccount) -> None:
+        def refresh(account: ResidentAccount) -> None:
             if kind == "subscribe" or account.subscribed is False or account.subscribed_at is None:
                 account.subscribed_at = at
             account.subscribed = True
             account.last_message_at = at
 
-        _upsert(openid, update, durable=kind == "subscribe")
+        _upsert(openid, refresh, durable=kind == "subscribe")
     kv().flag(fresh_key, FRESH_SECONDS)
-    return None
 
 
 def _touch(openid: str, at: datetime) -> bool:
@@ -70,7 +69,7 @@ def _touch(openid: str, at: datetime) -> bool:
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # as in _upsert: a lost timestamp is harmless
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # as in _upsert: a lost time is harmless
     touched = connection.execute(_TOUCH, {"account_openid": openid, "seen_at": at}).rowcount
     db.session.commit()
     return touched > 0
