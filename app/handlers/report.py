@@ -172,13 +172,13 @@ def _finish(turn: Turn) -> TextReply:
         conversation.end()
         return TextReply(f"{word}没有登记成功：{error.message}")
     if result.outcome == "ask_same":
-        slots["same_ticket"] = result.ticket.id
+        slots["same_ticket"] = result.ticket_id
         conversation.goto("same")
         return TextReply(result.message + "\n回复 1 是同一个（补充到原来那条），2 不是（另外登记一条）。")
     conversation.end()
     if result.outcome == "linked":
         return TextReply(f"{result.message}受理和办好时也会通知您。")
-    return TextReply(f"已登记{word}，编号 {result.ticket.number}。受理和办好时会在这里通知您，办好后请给个评价。"
+    return TextReply(f"已登记{word}，编号 {result.number}。受理和办好时会在这里通知您，办好后请给个评价。"
                      f"\n查进度回复“进度”。")
 
 

@@ -33,6 +33,15 @@ class CreateResult:
     ticket: Ticket
     message: str = ""
     extra: dict = field(default_factory=dict)
+    # Read before the commit: touching `ticket` after it reloads the row, and a database that goes away right then
+    # must not turn a recorded report into "please try again" (the resident would report it twice).
+    number: str = ""
+    ticket_id: int | None = None
+
+
+def _result(outcome: str, ticket: Ticket, message: str) -> CreateResult:
+    """A result that carries the ticket's number and id as plain values (call it before committing)."""
+    return CreateResult(outcome, ticket, message, number=ticket.number, ticket_id=ticket.id)
 
 
 def account_for(openid: str) -> ResidentAccount:
@@ -108,10 +117,10 @@ def _by_client_key(client_key: str | None) -> CreateResult | None:
         return None
     ticket = db.session.scalar(select(Ticket).where(Ticket.client_key == client_key))
     if ticket is not None:
-        return CreateResult("repeated", ticket, f"已登记，编号 {ticket.number}。")
+        return _result("repeated", ticket, f"已登记，编号 {ticket.number}。")
     event = db.session.scalar(select(TicketEvent).where(TicketEvent.key == f"client:{client_key}"))
     if event is not None:
-        return CreateResult("linked", event.ticket, LINKED_MESSAGE + f"（编号 {event.ticket.number}）。")
+        return _result("linked", event.ticket, LINKED_MESSAGE + f"（编号 {event.ticket.number}）。")
     return None
 
 
@@ -159,16 +168,18 @@ def create_ticket(*, openid: str | None, kind: str, category: str, description: 
         mine = _recent_open(kind, category, building.id, now - timedelta(hours=SAME_RESIDENT_HOURS),
                             reporter_id=account.id)
         if mine is not None and not confirmed_new:
+            result = _result("ask_same", mine, f"您在 {mine.created_at:%m月%d日 %H:%M} 报过“{mine.description[:20]}”"
+                             f"（{mine.number}），是同一个问题吗？")
             db.session.commit()  # keeps the new account row, nothing else was written
-            return CreateResult("ask_same", mine, f"您在 {mine.created_at:%m月%d日 %H:%M} 报过“{mine.description[:20]}”"
-                                f"（{mine.number}），是同一个问题吗？")
+            return result
         # Only shared-area reports are pooled: a complaint stays the complainant's own (staff may still merge).
         neighbours = None if room is not None or kind != "report" else _recent_open(
             kind, category, building.id, now - timedelta(hours=NEIGHBOUR_HOURS), not_reporter_id=account.id)
         if neighbours is not None and mine is None:
             _follow(neighbours, account, description, photos, client_key)
+            result = _result("linked", neighbours, LINKED_MESSAGE + f"（编号 {neighbours.number}）。")
             db.session.commit()
-            return CreateResult("linked", neighbours, LINKED_MESSAGE + f"（编号 {neighbours.number}）。")
+            return result
     with kv().lock(f"tickets:number:{kind}", timeout=10, wait=10):
         ticket = Ticket(number=_next_number(kind, now), kind=kind, category=category, description=description,
                         estate_id=estate_id, building_id=building.id if building else None,
@@ -187,6 +198,7 @@ def create_ticket(*, openid: str | None, kind: str, category: str, description: 
             db.session.add(photo)
         db.session.flush()
         _tell_new(ticket)
+        result = _result("created", ticket, f"已登记，编号 {ticket.number}。")
         try:
             db.session.commit()
         except IntegrityError:
@@ -195,7 +207,7 @@ def create_ticket(*, openid: str | None, kind: str, category: str, description: 
             if again is not None:  # a double submit won the race: answer with its ticket
                 return again
             raise
-    return CreateResult("created", ticket, f"已登记，编号 {ticket.number}。")
+    return result
 
 
 def _follow(ticket: Ticket, account: ResidentAccount, description: str, photos: list[TicketPhoto],

@@ -46,6 +46,35 @@ def test_scan_report_photo_number_accept_done_rate(ctx, tw):
     assert sorted(db.session.scalars(select(TicketPhoto.media_id))) == ["MEDIA-R1", "MEDIA-S1"]
 
 
+def test_a_database_lost_right_after_the_commit_still_confirms_the_report(ctx, tw, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    real_commit, real_execute = Session.commit, Session.execute
+    gone = []
+
+    def commit_then_lose_the_database(session):
+        real_commit(session)
+        gone.append(True)
+
+    def execute(session, *args, **kwargs):
+        if gone:
+            raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+        return real_execute(session, *args, **kwargs)
+
+    with clock.frozen_at(MORNING):
+        send("o-res1", kind="scan", scene=f"b:{tw.b2}")
+        run_table("o-res1", [("单元门关不上", "2号楼的几单元"), ("不知道", "请确认报修")])
+        monkeypatch.setattr(Session, "commit", commit_then_lose_the_database)
+        monkeypatch.setattr(Session, "execute", execute)
+        done = _text(send("o-res1", "1", msg_id="m-8"))
+        monkeypatch.undo()
+    # The ticket is recorded: the answer must say so (the number was read before the commit), not "try again".
+    assert "已登记报修，编号 BX-20261124-0001" in done
+    db.session.rollback()
+    assert len(db.session.scalars(select(Ticket)).all()) == 1
+
+
 def test_retried_confirmation_gives_the_same_number(ctx, tw):
     with clock.frozen_at(MORNING):
         send("o-res1", kind="scan", scene=f"b:{tw.b2}")
