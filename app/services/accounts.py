@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, or_, select, text, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db, kv
@@ -20,6 +20,16 @@ FRESH_SECONDS = 300
 INTERACTIVE_KINDS = {"text", "voice", "image", "location", "link", "video", "subscribe", "scan", "click", "view"}
 
 
+def _commit_without_waiting_for_disk() -> None:
+    """Let this transaction's commit return before PostgreSQL flushes its WAL (a no-op elsewhere).
+
+    Only for upkeep: a last_message_at lost in a crash costs nothing, and not waiting keeps the webhook fast.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
 def _upsert(openid: str, update, durable: bool = True) -> ResidentAccount:
     """Apply `update` to the account row, creating it first; a concurrent insert is retried as an update."""
     for attempt in range(2):
@@ -28,9 +38,8 @@ def _upsert(openid: str, update, durable: bool = True) -> ResidentAccount:
             account = ResidentAccount(openid=openid)
             db.session.add(account)
         update(account)
-        if not durable and db.engine.dialect.name == "postgresql":
-            # A last_message_at lost in a crash costs nothing; not waiting for the WAL flush keeps the webhook fast.
-            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        if not durable:
+            _commit_without_waiting_for_disk()
         try:
             db.session.commit()
             return account
@@ -67,10 +76,8 @@ def _touch(openid: str, at: datetime) -> bool:
     This runs for a resident's first message in every few minutes, which under real traffic is most messages: the
     ORM's load-modify-flush, and even an ORM-executed UPDATE built afresh, cost several times this prepared one.
     """
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")  # as in _upsert: a lost time is harmless
-    touched = connection.execute(_TOUCH, {"account_openid": openid, "seen_at": at}).rowcount
+    _commit_without_waiting_for_disk()
+    touched = db.session.connection().execute(_TOUCH, {"account_openid": openid, "seen_at": at}).rowcount
     db.session.commit()
     return touched > 0
 

@@ -88,7 +88,7 @@ class _DictBuilder:
     def _start(self, tag: str, _attributes) -> None:
         if not self._frames and tag != "xml":
             raise BadMessage("root element is not <xml>")
-        if len(self._frames) > MAX_DEPTH + 1:  # as before: a leaf may sit one level below the deepest parent
+        if len(self._frames) > MAX_DEPTH + 1:  # a parent may sit at depth MAX_DEPTH, its leaves one below
             raise BadMessage("XML nested too deeply")
         self._frames.append((tag, {}, []))
 
