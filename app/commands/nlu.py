@@ -17,10 +17,10 @@ def nlu_command() -> None:
 def train_command(check: bool) -> None:
     """Build the artefact (or check that the committed one is what the data builds)."""
     from app.nlp.model import MODEL_PATH
-    from app.nlp.train import build_artefact, train
+    from app.nlp.train import artefact_differences, build_artefact, train
 
     if check:
-        same = MODEL_PATH.exists() and MODEL_PATH.read_bytes() == build_artefact()
+        same = MODEL_PATH.exists() and not artefact_differences(MODEL_PATH.read_bytes(), build_artefact())
         click.echo("模型与数据一致。" if same else "模型已过期：请运行 linli nlu train。")
         raise SystemExit(0 if same else 1)
     summary = train()

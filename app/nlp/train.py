@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -69,6 +70,23 @@ def build_artefact() -> bytes:
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, filename="") as handle:
         handle.write(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     return buffer.getvalue()
+
+
+# Two builds from the same data with the same locked library versions may still differ in the last bit of a few
+# float32 weights when the BLAS kernel differs between processors; that changes no score that matters.
+WEIGHT_TOLERANCE = 1e-5
+
+
+def artefact_differences(committed: bytes, built: bytes) -> list[str]:
+    """What differs between two artefacts beyond float rounding: empty when the committed one is current."""
+    old, new = (json.loads(gzip.decompress(blob)) for blob in (committed, built))
+    problems = [key for key in sorted(old.keys() | new.keys())
+                if key not in ("coef", "intercept") and old.get(key) != new.get(key)]
+    for key in ("coef", "intercept"):
+        a, b = (np.frombuffer(base64.b64decode(d[key]), dtype="<f4") for d in (old, new))
+        if a.shape != b.shape or float(np.abs(a - b).max(initial=0.0)) > WEIGHT_TOLERANCE:
+            problems.append(key)
+    return problems
 
 
 def train(path: Path = MODEL_PATH) -> dict:

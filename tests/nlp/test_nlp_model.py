@@ -10,11 +10,36 @@ from app.nlp.model import MODEL_PATH, model
 
 
 def test_training_is_reproducible_and_the_committed_artefact_is_current():
-    from app.nlp.train import build_artefact
+    from app.nlp.train import artefact_differences, build_artefact
 
-    # The committed artefact was built in another process: equal bytes show training is reproducible.
-    assert MODEL_PATH.read_bytes() == build_artefact(), "model.json.gz is stale: run `linli nlu train`"
+    # The committed artefact was built in another process, on another machine: the same vocabulary, idf and data
+    # digest, and weights equal up to float32 rounding, show that training is reproducible from the locked versions.
+    assert artefact_differences(MODEL_PATH.read_bytes(), build_artefact()) == [], "model.json.gz is stale: run `linli nlu train`"
     assert model().classes == sorted(INTENTS)
+
+
+def test_artefact_comparison_sees_a_changed_weight_and_a_changed_vocabulary():
+    import base64
+    import gzip
+    import json
+
+    import numpy as np
+
+    from app.nlp.train import WEIGHT_TOLERANCE, artefact_differences
+
+    committed = MODEL_PATH.read_bytes()
+    payload = json.loads(gzip.decompress(committed))
+
+    def variant(**changes) -> bytes:
+        return gzip.compress(json.dumps({**payload, **changes}).encode())
+
+    coef = np.frombuffer(base64.b64decode(payload["coef"]), dtype="<f4").copy()
+    coef[7] += 10 * WEIGHT_TOLERANCE
+    assert artefact_differences(committed, variant(coef=base64.b64encode(coef.tobytes()).decode())) == ["coef"]
+    coef[7] -= 10 * WEIGHT_TOLERANCE
+    coef[7] = np.nextafter(coef[7], np.float32(np.inf))  # one ulp: what another BLAS kernel may give
+    assert artefact_differences(committed, variant(coef=base64.b64encode(coef.tobytes()).decode())) == []
+    assert artefact_differences(committed, variant(features=payload["features"][1:])) == ["features"]
 
 
 def test_enough_varied_examples_per_intent():
