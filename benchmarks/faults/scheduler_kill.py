@@ -20,18 +20,15 @@ from stack import Stack, stop_group
 from wire import main
 from world import (
     delivered,
-    digest_counts,
     enqueue_texts,
+    escalation_evidence,
+    fault_escalations,
     link_staff,
     outbox_status,
     overdue_tickets,
     subscribers,
     wait_outbox,
 )
-
-
-def escalated(stack) -> int:
-    return stack.sql("select count(*) from ticket_events where action = 'escalate'")[0][0]
 
 
 def leader(stack) -> str:
@@ -45,12 +42,12 @@ def escalation_part(stack, verdict) -> None:
     stack.follow(staff)
     due = overdue_tickets(stack, 9000)
     run = stack.spawn(["jobs", "--run", "tickets.escalate"], "escalate-1")
-    while escalated(stack) == 0 and run.poll() is None:
+    while fault_escalations(stack) == 0 and run.poll() is None:
         time.sleep(0.05)
     stop_group(run, signal.SIGKILL)
-    at_kill = escalated(stack)
+    at_kill = fault_escalations(stack)
     second = stack.linli(["jobs", "--run", "tickets.escalate"])
-    after_second = escalated(stack)
+    after_second = fault_escalations(stack)
     # The killed run's job lock is no longer renewed: wait for it to lapse (the next scheduled run would find it gone).
     killed_at = time.monotonic()
     while subprocess.run(["redis-cli", "-p", str(stack.redis.port), "EXISTS", "linli:lock:tickets:escalate"],
@@ -61,35 +58,14 @@ def escalation_part(stack, verdict) -> None:
     lock_lapsed_after = time.monotonic() - killed_at
     stack.linli(["jobs", "--run", "tickets.escalate"])
     stack.linli(["jobs", "--run", "tickets.escalate"])  # and once more: nothing new
-    levels = dict(stack.sql("select escalation_level, count(*) from tickets where number like 'BX-FAULT-%' "
-                            "group by escalation_level"))
-    events = stack.sql("select count(*), count(distinct (ticket_id, level)) from ticket_events "
-                       "where action = 'escalate'")[0]
-    digests = digest_counts(stack)
-    expected = _expected_digests(stack, due)
-    verdict.check("escalation: every ticket at its level, one event per ticket and level",
-                  levels == dict(due) and events[0] == events[1] == sum(due.values()))
-    verdict.check("escalation: every ticket in exactly one digest per recipient and level", digests == expected)
+    ladder_ok, digests_ok, digests = escalation_evidence(stack, due)
+    verdict.check("escalation: every ticket at its level, one event per ticket and level", ladder_ok)
+    verdict.check("escalation: every ticket in exactly one digest per recipient and level", digests_ok)
     verdict.figures.update({"tickets": sum(due.values()), "escalated_at_kill": at_kill,
                             "rerun_at_once": "skipped (job lock still held)" if after_second == at_kill
                             else f"completed ({second.returncode})",
-                            "job_lock_lapsed_after_s": round(lock_lapsed_after, 1), "digests": len(digests)})
+                            "job_lock_lapsed_after_s": round(lock_lapsed_after, 1), "digests": digests})
     verdict.check("escalation: the dead run's job lock lapses within a minute", lock_lapsed_after <= 65)
-
-
-def _expected_digests(stack, due) -> dict:
-    """Who must hear about each level in 幸福里: community staff (1, 2), building heads of the tickets' buildings (2),
-    the street office (3) — counted per recipient as the number of tickets."""
-    expected = {}
-    levels = stack.sql("select u.id, g.role, t.escalation_level, count(t.id) from staff_users u "
-                       "join role_grants g on g.user_id = u.id join tickets t on t.number like 'BX-FAULT-%' and ("
-                       " (g.role = 'community_staff' and t.escalation_level in (1, 2)) or"
-                       " (g.role = 'building_head' and g.scope_type = 'building' and g.scope_id = t.building_id"
-                       "  and t.escalation_level = 2) or (g.role = 'street_admin' and t.escalation_level = 3)) "
-                       "where u.openid is not null group by u.id, g.role, t.escalation_level")
-    for person, _role, level, count in levels:
-        expected[(str(person), level)] = expected.get((str(person), level), 0) + count
-    return expected
 
 
 def takeover_part(stack, verdict) -> None:

@@ -3,12 +3,13 @@ the reconciliation of the outbox with what the offline WeChat received."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 
 def bind_residents(stack, count: int, prefix: str = "fault-r-") -> list[str]:
@@ -76,18 +77,27 @@ def enqueue_texts(stack, openids: list[str], per_resident: int, tag: str) -> int
     return len(openids) * per_resident
 
 
+FAULT_TICKETS = "BX-FAULT-%"
+
+
 def overdue_tickets(stack, count: int) -> dict[int, int]:
     """`count` urgent open tickets past their deadline by 1 h, 5 h and 13 h (escalation levels 1, 2, 3 at once,
-    even in the night's quiet hours); returns how many tickets are due at each level."""
+    even in the night's quiet hours); returns how many tickets are due at each level.
+
+    The demo's own open tickets are taken off the ladder first (their level set to the top): depending on the hour,
+    some of them are overdue too, and they would share the digests this check counts.
+    """
     from app import clock
     from app.extensions import db
     from app.models import Building, Estate
-    from app.models.ticket import Ticket
+    from app.models.ticket import LEVELS, OPEN_STATUSES, Ticket
+
     from app.services.demo import OLD_ESTATE
 
     now = clock.now()
     lateness = {1: timedelta(hours=1), 2: timedelta(hours=5), 3: timedelta(hours=13)}
     with stack.app.app_context():
+        db.session.execute(update(Ticket).where(Ticket.status.in_(OPEN_STATUSES)).values(escalation_level=max(LEVELS)))
         estate = db.session.scalar(select(Estate).where(Estate.name == OLD_ESTATE))
         buildings = db.session.scalars(select(Building.id).where(Building.estate_id == estate.id)).all()
         rows = []
@@ -102,6 +112,40 @@ def overdue_tickets(stack, count: int) -> dict[int, int]:
         db.session.commit()
         db.session.remove()
     return Counter(i % 3 + 1 for i in range(count))
+
+
+def fault_escalations(stack) -> int:
+    """Escalation events of the tickets this check set up."""
+    return stack.sql("select count(*) from ticket_events e join tickets t on t.id = e.ticket_id "
+                     "where e.action = 'escalate' and t.number like :fault", fault=FAULT_TICKETS)[0][0]
+
+
+def escalation_evidence(stack, due: dict[int, int]) -> tuple[bool, bool, int]:
+    """Whether every set-up ticket reached its level with exactly one event per level, whether every one is in
+    exactly one digest per recipient and level, and how many digests were queued — counting only what was set up."""
+    levels = dict(stack.sql("select escalation_level, count(*) from tickets where number like :fault "
+                            "group by escalation_level", fault=FAULT_TICKETS))
+    events = stack.sql("select count(*), count(distinct e.ticket_id || ':' || e.level) from ticket_events e "
+                       "join tickets t on t.id = e.ticket_id where e.action = 'escalate' and t.number like :fault",
+                       fault=FAULT_TICKETS)[0]
+    digests = digest_counts(stack)
+    ladder_ok = levels == dict(due) and events[0] == events[1] == sum(due.values())
+    return ladder_ok, digests == _expected_digests(stack), len(digests)
+
+
+def _expected_digests(stack) -> Counter:
+    """Who must hear about each level in 幸福里: community staff (1, 2), building heads of the tickets' buildings (2),
+    the street office (3) — counted per recipient as the number of set-up tickets."""
+    expected = Counter()
+    levels = stack.sql("select u.id, g.role, t.escalation_level, count(t.id) from staff_users u "
+                       "join role_grants g on g.user_id = u.id join tickets t on t.number like :fault and ("
+                       " (g.role = 'community_staff' and t.escalation_level in (1, 2)) or"
+                       " (g.role = 'building_head' and g.scope_type = 'building' and g.scope_id = t.building_id"
+                       "  and t.escalation_level = 2) or (g.role = 'street_admin' and t.escalation_level = 3)) "
+                       "where u.openid is not null group by u.id, g.role, t.escalation_level", fault=FAULT_TICKETS)
+    for person, _role, level, count in levels:
+        expected[(str(person), level)] += count
+    return expected
 
 
 def delivered(stack) -> tuple[Counter, Counter]:
@@ -153,7 +197,7 @@ def digest_counts(stack) -> Counter:
     counts = Counter()
     for key, payload in stack.sql("select idempotency_key, payload from outbox_messages where idempotency_key like 'esc:%'"):
         _, person, level, _ = key.split(":")
-        text = payload["text"]
+        text = (json.loads(payload) if isinstance(payload, str) else payload)["text"]  # SQLite gives the JSON text
         found = re.search(r"等 (\d+) 件", text)
         counts[(person, int(level))] += int(found.group(1)) if found else text.count("（")
     return counts
