@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from app.wechat.modes import MODES
+
 TIMEZONE = "Asia/Shanghai"
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # public: fine for the demo and tests, never for production
@@ -44,6 +46,19 @@ def _log_level(value: str) -> str:
     return level
 
 
+def _wechat_mode(value: str | None, aes_key: str | None, demo: bool) -> str | None:
+    """WECHAT_MODE checked at start; None leaves the default (safe with an EncodingAESKey, plain without)."""
+    if value is None:
+        return None
+    mode = value.strip().lower()
+    if mode not in MODES:
+        raise ValueError(f"WECHAT_MODE 只能是 {'、'.join(MODES)} 之一，现在是 {value!r}")
+    # The demo brings its own key (app.web.simulator); anywhere else an encrypted mode without a key answers nothing.
+    if mode != "plain" and not aes_key and not demo:
+        raise ValueError(f"WECHAT_MODE={mode} 需要同时设置 WECHAT_AES_KEY（公众号后台的 EncodingAESKey）")
+    return mode
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the Flask config mapping from environment variables."""
     sqlite_path = Path(instance_path) / "linli.sqlite3"
@@ -59,6 +74,8 @@ def from_environment(instance_path: str) -> dict:
         "WECHAT_SECRET": _env("WECHAT_SECRET", "linli-dev-secret"),
         "WECHAT_AES_KEY": _env("WECHAT_AES_KEY"),
         "WECHAT_PREVIOUS_AES_KEY": _env("WECHAT_PREVIOUS_AES_KEY"),
+        # plain / compat / safe, as set in the account's console; compat only while switching over (see README).
+        "WECHAT_MODE": _wechat_mode(_env("WECHAT_MODE"), _env("WECHAT_AES_KEY"), _flag("LINLI_DEMO")),
         "WECHAT_API_BASE": _env("WECHAT_API_BASE", DEFAULT_API_BASE),
         "WECHAT_REPLY_DEADLINE": float(_env("WECHAT_REPLY_DEADLINE", "4.0")),
         "WECHAT_TIMESTAMP_WINDOW": int(_env("WECHAT_TIMESTAMP_WINDOW", "600")),

@@ -21,6 +21,13 @@ class AlreadyClaimed(Exception):
     """Raised by guarded() when its claim key is already held: another delivery of the same work came first."""
 
 
+class MarkTaken(Exception):
+    """Raised when a mark (set-if-absent, see guarded) already holds another value; nothing else was kept."""
+
+
+Mark = tuple[str, str, float]  # (key, value, ttl): kept if absent; the same value again is fine, another is refused
+
+
 class Guarded:
     """A value read under a lock; what the holder puts is written when the lock is released, while still held."""
 
@@ -76,6 +83,11 @@ class KeyValueStore:
         raise NotImplementedError
 
     def _extend_if_owner(self, key: str, token: str, ttl: float) -> bool:
+        raise NotImplementedError
+
+    def claim_marked(self, key: str, value: str, ttl: float, mark: Mark) -> bool:
+        """set(key, value, ttl, nx=True) in the round trip that sets `mark` if absent; MarkTaken (and `key` left
+        as it was) when the mark holds another value."""
         raise NotImplementedError
 
     def extend_if(self, key: str, value: str, ttl: float) -> bool:
@@ -140,14 +152,17 @@ class KeyValueStore:
 
     @contextmanager
     def guarded(self, name: str, key: str, timeout: float = 10.0, wait: float = 5.0,
-                also: tuple[str, ...] = (), claim: tuple[str, str, float] | None = None) -> Iterator[Guarded]:
+                also: tuple[str, ...] = (), claim: tuple[str, str, float] | None = None,
+                mark: Mark | None = None) -> Iterator[Guarded]:
         """Hold lock `name` while reading and then writing `key`: the chat engine's per-resident state.
 
         One round trip takes the lock and reads the value; one more writes the value and releases the lock, and
         only while the lock is still ours (a holder that overran its timeout must not overwrite a newer state).
         An exception inside the block releases the lock without writing. Keys in `also` are read with the value.
         A `claim` (key, value, ttl) is set-if-absent in the first round trip; when it is already held the lock is
-        given back and AlreadyClaimed raised. What the block seals is written in the last round trip.
+        given back and AlreadyClaimed raised. What the block seals is written in the last round trip. A `mark` is
+        set-if-absent first, in the same round trip; when it holds another value MarkTaken is raised and neither the
+        claim nor the lock is kept.
         """
         lock_key = f"lock:{name}"
         # With a claim, the lock's token names it: a later holder of the same claim can tell the lock is that work's.
@@ -156,7 +171,9 @@ class KeyValueStore:
         deadline = time.monotonic() + wait
         delay = 0.005
         while True:
-            claimed, acquired, holder, values = self._acquire_and_get(lock_key, token, timeout, (key, *also), claim)
+            claimed, acquired, holder, values = self._acquire_and_get(lock_key, token, timeout, (key, *also), claim,
+                                                                      mark)
+            mark = None  # checked: later attempts only wait for the lock
             if not claimed:
                 if acquired:
                     self._release_if_owner(lock_key, token)
@@ -182,9 +199,11 @@ class KeyValueStore:
         self._write_and_release(lock_key, token, key, record)
 
     def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
-                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, str | None, list[str | None]]:
-        """(claimed, acquired, holder, values): set the claim if absent, take the lock, read its holder's token and
-        `keys` in one step; the values mean nothing when the lock was not taken, `claimed` is True without a claim."""
+                         claim: tuple[str, str, float] | None,
+                         mark: Mark | None = None) -> tuple[bool, bool, str | None, list[str | None]]:
+        """(claimed, acquired, holder, values): set the mark and the claim if absent, take the lock, read its holder's
+        token and `keys` in one step; the values mean nothing when the lock was not taken, `claimed` is True without
+        a claim. MarkTaken when the mark holds another value, with the claim and the lock given back."""
         raise NotImplementedError
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
@@ -262,9 +281,21 @@ class MemoryStore(KeyValueStore):
             self._data[key] = (token, time.monotonic() + ttl)
             return True
 
-    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
-                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, str | None, list[str | None]]:
+    def _keep_mark(self, mark: Mark | None) -> None:
+        """Set the mark if absent (the caller holds the mutex); MarkTaken when it holds another value."""
+        if mark is not None and not self.set(*mark, nx=True) and self.get(mark[0]) not in (None, mark[1]):
+            raise MarkTaken(mark[0])
+
+    def claim_marked(self, key: str, value: str, ttl: float, mark: Mark) -> bool:
         with self._mutex:
+            self._keep_mark(mark)
+            return self.set(key, value, ttl=ttl, nx=True)
+
+    def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
+                         claim: tuple[str, str, float] | None,
+                         mark: Mark | None = None) -> tuple[bool, bool, str | None, list[str | None]]:
+        with self._mutex:
+            self._keep_mark(mark)
             if claim is not None and not self.set(claim[0], claim[1], ttl=claim[2], nx=True):
                 return False, False, None, []
             if not self.set(lock_key, token, ttl=timeout, nx=True):
@@ -438,18 +469,51 @@ class RedisStore(KeyValueStore):
     def _extend_if_owner(self, key: str, token: str, ttl: float) -> bool:
         return bool(self._script(_EXTEND_SCRIPT, [self._k(key)], [token, int(ttl * 1000)]))
 
+    def _mark_commands(self, mark: Mark | None) -> list[tuple]:
+        """SET NX and GET of a mark, to lead a round trip (nothing without one)."""
+        if mark is None:
+            return []
+        key = self._k(mark[0])
+        return [("SET", key, mark[1], "PX", int(mark[2] * 1000), "NX"), ("GET", key)]
+
+    @staticmethod
+    def _mark_taken(mark: Mark | None, replies: list) -> bool:
+        """Pop the mark's two replies; whether it holds another value (absent again by now counts as ours)."""
+        if mark is None:
+            return False
+        _, held = replies.pop(0), replies.pop(0)
+        return held is not None and held != mark[1]
+
+    def claim_marked(self, key: str, value: str, ttl: float, mark: Mark) -> bool:
+        replies = self._call(*self._mark_commands(mark), ("SET", self._k(key), value, "PX", int(ttl * 1000), "NX"))
+        taken, claimed = self._mark_taken(mark, replies), replies[0] is not None
+        if taken:
+            if claimed:
+                self.delete(key)  # set in the same round trip, before the mark could be read: give it back
+            raise MarkTaken(mark[0])
+        return claimed
+
     def _acquire_and_get(self, lock_key: str, token: str, timeout: float, keys: tuple[str, ...],
-                         claim: tuple[str, str, float] | None) -> tuple[bool, bool, str | None, list[str | None]]:
-        # One round trip: SET NX the claim and the lock, GET its holder and the values; the caller gives the lock
-        # back when the claim was taken already (a retry of the same message: rare), and ignores the values without
-        # the lock.
+                         claim: tuple[str, str, float] | None,
+                         mark: Mark | None = None) -> tuple[bool, bool, str | None, list[str | None]]:
+        # One round trip: SET NX the mark, the claim and the lock, GET the mark, the lock's holder and the values;
+        # the caller gives the lock back when the claim was taken already (a retry of the same message: rare), and
+        # ignores the values without the lock. A mark held for other work undoes the rest (an attack: rarer still).
         commands = [("SET", self._k(lock_key), token, "PX", int(timeout * 1000), "NX"), ("GET", self._k(lock_key)),
                     *(("GET", self._k(key)) for key in keys)]
         if claim is not None:
             commands.insert(0, ("SET", self._k(claim[0]), claim[1], "PX", int(claim[2] * 1000), "NX"))
-        replies = self._call(*commands)
+        replies = self._call(*self._mark_commands(mark), *commands)
+        taken = self._mark_taken(mark, replies)
         claimed = claim is None or replies.pop(0) is not None
-        return claimed, replies[0] is not None, replies[1], replies[2:]
+        acquired = replies[0] is not None
+        if taken:
+            if claim is not None and claimed:
+                self.delete(claim[0])
+            if acquired:
+                self._release_if_owner(lock_key, token)
+            raise MarkTaken(mark[0])
+        return claimed, acquired, replies[1], replies[2:]
 
     def _write_and_release(self, lock_key: str, token: str, key: str, record: Guarded) -> None:
         if not record.changed:

@@ -173,8 +173,10 @@ def _caster(url: str, redis_url: str | None, vote_id: int, side: str, order: lis
 def _push(client, openid: str, text: str, msg_id: int) -> str:
     """POST one signed plaintext text message to the webhook, as WeChat does; returns the reply XML."""
     import hashlib
+    import secrets
 
-    ts, nonce = str(int(time.time())), "20261122"
+    # A fresh nonce per push, as WeChat: the webhook refuses a (timestamp, nonce) pair that comes with another body.
+    ts, nonce = str(int(time.time())), str(secrets.randbelow(10**10))
     sig = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
     xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
            f"<CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"

@@ -36,12 +36,14 @@ class Once:
     `claim` (key, value, ttl) is set-if-absent with the lock (AlreadyClaimed when another delivery has it);
     `prepare` runs once the claim is ours; `seal(reply)` gives (key, value, ttl, only_if) to write with the state.
     `sealed` tells the caller that write went out with the state (applied only where `only_if` still held).
+    `mark` (key, value, ttl) is set-if-absent in the same round trip, before the claim (MarkTaken: see kv.guarded).
     """
 
     claim: tuple[str, str, float]
     seal: Callable[[Reply], tuple[str, str, float, str]]
     prepare: Callable[[], None] = lambda: None
     sealed: bool = False
+    mark: tuple[str, str, float] | None = None
 
 
 def respond(inbound: Inbound, once: Once | None = None) -> Reply:
@@ -52,7 +54,8 @@ def respond(inbound: Inbound, once: Once | None = None) -> Reply:
     try:
         # The register generation comes along: the resident's room and contacts cached at it can be trusted.
         with kv().guarded(f"conv:{inbound.openid}", state.key(inbound.openid), timeout=15, wait=3,
-                          also=(register_cache.KEY,), claim=once.claim if once else None) as stored:
+                          also=(register_cache.KEY,), claim=once.claim if once else None,
+                          mark=once.mark if once else None) as stored:
             if once:
                 once.prepare()
             conversation = state.decode(inbound.openid, stored.value)

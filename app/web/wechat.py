@@ -1,4 +1,5 @@
-"""The /wechat webhook: verify → parse → dedupe → respond under a deadline → render (encrypted in safe mode).
+"""The /wechat webhook: verify → admit by mode → parse → one message per nonce, dedupe → respond under a deadline →
+render (encrypted in safe mode).
 
 Pushes (POST) are answered by a WSGI middleware in front of Flask, inside an app context but without a request
 context: routing, the session cookie, request and response objects cost more than half of what an echo costs, and
@@ -19,12 +20,14 @@ from werkzeug.wsgi import get_input_stream
 from app import clock
 from app.extensions import csrf, db, kv
 from app.handlers.messages import Inbound, Reply, TextReply
-from app.kv import AlreadyClaimed
+from app.kv import AlreadyClaimed, Mark, MarkTaken
 from app.web.handoff import Pending, Workers
 from app.wechat.crypto import check_timestamp, crypto_from_config
 from app.wechat.dedupe import DONE, GONE, LATE, Deduper
-from app.wechat.errors import BadMessage, GatewayError, TooLarge
+from app.wechat.errors import BadMessage, BadSignature, GatewayError, TooLarge
+from app.wechat.modes import admit, webhook_mode
 from app.wechat.parse import Parsed, to_inbound, xml_to_dict
+from app.wechat.replay import nonce_mark
 from app.wechat.reply import render_reply, reply_to_outbox
 
 log = logging.getLogger(__name__)
@@ -65,7 +68,11 @@ def _refuse(error: GatewayError):
 
 @bp.get("/wechat")
 def verify():
-    """WeChat's URL verification: echo `echostr` when the signature matches."""
+    """WeChat's URL verification: echo `echostr` when the signature matches.
+
+    In every mode: WeChat checks the URL of a safe-mode account with this same plain GET (echostr is not encrypted
+    for official accounts), and echoing a string changes nothing, so the nonce is not marked.
+    """
     args = request.args
     _crypto(current_app).check_signature(args.get("signature"), args.get("timestamp", ""), args.get("nonce", ""))
     return _plain(args.get("echostr", ""))
@@ -102,19 +109,27 @@ def receive(app: Flask, environ) -> tuple[int, str, str]:
     crypto = _crypto(app)
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     crypto.check_signature(args.get("signature"), timestamp, nonce)
-    check_timestamp(timestamp, clock.now().timestamp(), config["WECHAT_TIMESTAMP_WINDOW"])
-    body = _read_body(environ, config["WECHAT_MAX_BODY"])
+    now, window = clock.now().timestamp(), config["WECHAT_TIMESTAMP_WINDOW"]
+    check_timestamp(timestamp, now, window)
     encrypted = args.get("encrypt_type", "raw").lower() == "aes"
+    admit(webhook_mode(config), encrypted)  # before the body is even read
+    body = _read_body(environ, config["WECHAT_MAX_BODY"])
     data = xml_to_dict(body)
+    message = body
     if encrypted:
         if not data.get("Encrypt") or not isinstance(data["Encrypt"], str):
             raise BadMessage("encrypt_type=aes without <Encrypt>")
-        data = xml_to_dict(crypto.decrypt(data["Encrypt"], args.get("msg_signature"), timestamp, nonce))
+        inner = crypto.decrypt(data["Encrypt"], args.get("msg_signature"), timestamp, nonce)
+        data, message = xml_to_dict(inner), inner.encode("utf-8")
     parsed = to_inbound(data, clock.now())
     if args.get("openid") and args["openid"] != parsed.from_user:
         raise BadMessage("query openid does not match FromUserName")
+    # The pair may sign this message only: set with the claim, in its round trip (refused there if it signed another).
+    mark = nonce_mark(timestamp, nonce, message, now, window)
     try:
-        xml = _handle_once(app, parsed)
+        xml = _handle_once(app, parsed, mark)
+    except GatewayError:
+        raise  # a refusal (the pair signed another message): nothing ran, WeChat gets the status
     except Exception:
         # Our own failure (database, store…): the resident gets a polite line, WeChat never an error page.
         log.exception("webhook failed openid=%s key=%s", parsed.from_user, parsed.dedupe_key)
@@ -154,13 +169,13 @@ def _read_body(environ, limit: int) -> bytes:
     return body
 
 
-def _handle_once(app: Flask, parsed: Parsed) -> str | None:
+def _handle_once(app: Flask, parsed: Parsed, mark: Mark) -> str | None:
     """Process the first delivery; a retry gets the cached reply (or waits briefly for a concurrent first one)."""
     deduper = Deduper(kv(app))
     key = parsed.dedupe_key
     for attempt in (1, 2):
         try:
-            outcome = _process(app, parsed, key, deduper)
+            outcome = _process(app, parsed, key, deduper, mark)
         except _FailedAfterClaim:
             # Nothing useful was answered: let a retry of this message try again rather than get `success`. (Other
             # failures may have come before our claim, which may be another delivery's: that one lapses by itself.)
@@ -187,10 +202,10 @@ def _handle_once(app: Flask, parsed: Parsed) -> str | None:
     return xml
 
 
-def _process(app: Flask, parsed: Parsed, key: str, deduper: Deduper):
+def _process(app: Flask, parsed: Parsed, key: str, deduper: Deduper, mark: Mark):
     """Run everything that touches the database or the handlers on the pool, under the reply deadline."""
     inbound = parsed.inbound
-    pending = _POOL.submit(_work, app, parsed, deduper)
+    pending = _POOL.submit(_work, app, parsed, deduper, mark)
     deadline = time.monotonic() + app.config["WECHAT_REPLY_DEADLINE"]
     while True:
         if pending.wait(min(HEARTBEAT, deadline - time.monotonic())):
@@ -216,19 +231,29 @@ class _FailedAfterClaim(Exception):
     """A side effect failed after this delivery claimed the message (the database is away…): the claim goes back."""
 
 
-def _work(app, parsed: Parsed, deduper: Deduper):
-    """Claim the message, then gateway side effects and the handlers: a Reply, Sealed, None or DUPLICATE.
+def _work(app, parsed: Parsed, deduper: Deduper, mark: Mark):
+    """Mark the nonce and claim the message, then gateway side effects and the handlers: a Reply, Sealed, None or
+    DUPLICATE.
 
     A handler exception becomes a polite text, logged with the openid. Side-effect failures after the claim
-    (database down…) raise _FailedAfterClaim, so that the claim is released and a retry can try again.
+    (database down…) raise _FailedAfterClaim, so that the claim is released and a retry can try again. A nonce that
+    signed another message raises BadSignature before anything is claimed or run.
     """
+    try:
+        return _claimed_work(app, parsed, deduper, mark)
+    except MarkTaken:
+        raise BadSignature("timestamp and nonce already used for another message") from None
+
+
+def _claimed_work(app, parsed: Parsed, deduper: Deduper, mark: Mark):
+    """_work without the translation of MarkTaken."""
     from app import handlers
     from app.services import accounts, outbox
 
     inbound, key = parsed.inbound, parsed.dedupe_key
     with app.app_context():
         if inbound.kind in GATEWAY_KINDS:
-            if not deduper.claim(key):
+            if not deduper.claim(key, mark):
                 return DUPLICATE
             try:
                 if inbound.kind == "unsubscribe":
@@ -261,7 +286,7 @@ def _work(app, parsed: Parsed, deduper: Deduper):
             return deduper.seal_spec(key, xml)
 
         # The claim goes with the conversation lock and the reply with its state: two round trips, not four.
-        once = handlers.Once(claim=deduper.claim_spec(key), seal=seal, prepare=prepare)
+        once = handlers.Once(claim=deduper.claim_spec(key), seal=seal, prepare=prepare, mark=mark)
         try:
             reply = handlers.respond(inbound, once)
         except AlreadyClaimed:

@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from app.kv import KeyValueStore
+from app.kv import KeyValueStore, Mark
 
 PROCESSING = "processing"
 DONE = "done"
@@ -37,9 +37,12 @@ class Deduper:
     def _key(self, key: str) -> str:
         return f"wx:dedupe:{key}"
 
-    def claim(self, key: str) -> bool:
-        """True for the first delivery of this key (atomic across processes with Redis)."""
-        return self.store.set(*self.claim_spec(key), nx=True)
+    def claim(self, key: str, mark: Mark | None = None) -> bool:
+        """True for the first delivery of this key (atomic across processes with Redis); with a mark (see
+        app.wechat.replay), set in the same round trip, MarkTaken when it names another message."""
+        if mark is None:
+            return self.store.set(*self.claim_spec(key), nx=True)
+        return self.store.claim_marked(*self.claim_spec(key), mark)
 
     def claim_spec(self, key: str) -> tuple[str, str, float]:
         """(store key, value, ttl) of the claim, for a caller that sets it in a round trip of its own."""

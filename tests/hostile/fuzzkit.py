@@ -31,10 +31,10 @@ LEAKS = ("traceback", 'file "', "<html", "<!doctype", "werkzeug", "sqlalchemy")
 @contextmanager
 def peer_settings(app):
     """The app configured with the independent peer's token, appid and key (restored afterwards)."""
-    keys = ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_AES_KEY", "WECHAT_PREVIOUS_AES_KEY")
+    keys = ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_AES_KEY", "WECHAT_PREVIOUS_AES_KEY", "WECHAT_MODE")
     saved = {key: app.config.get(key) for key in keys}
     app.config.update(WECHAT_TOKEN=wxpeer.TOKEN, WECHAT_APPID=wxpeer.APPID, WECHAT_AES_KEY=wxpeer.AES_KEY,
-                      WECHAT_PREVIOUS_AES_KEY=None)
+                      WECHAT_PREVIOUS_AES_KEY=None, WECHAT_MODE=None)  # the default with a key: safe mode
     app.extensions.pop("linli_wechat_crypto", None)
     try:
         yield app

@@ -13,9 +13,9 @@ import wxpeer
 def wx_app(app):
     """The session app with the peer's WeChat settings for one test (restored afterwards)."""
     saved = {k: app.config.get(k) for k in ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_AES_KEY",
-                                            "WECHAT_PREVIOUS_AES_KEY", "WECHAT_REPLY_DEADLINE")}
+                                            "WECHAT_PREVIOUS_AES_KEY", "WECHAT_REPLY_DEADLINE", "WECHAT_MODE")}
     app.config.update(WECHAT_TOKEN=wxpeer.TOKEN, WECHAT_APPID=wxpeer.APPID, WECHAT_AES_KEY=wxpeer.AES_KEY,
-                      WECHAT_PREVIOUS_AES_KEY=None)
+                      WECHAT_PREVIOUS_AES_KEY=None, WECHAT_MODE=None)  # None: the default, safe with a key
     app.extensions.pop("linli_wechat_crypto", None)
     yield app
     app.config.update(saved)

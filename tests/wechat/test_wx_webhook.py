@@ -68,7 +68,8 @@ MESSAGES = [
 @pytest.mark.parametrize("mode", ["plaintext", "compatible", "safe"])
 @pytest.mark.parametrize("msg_type,fields,expected", MESSAGES,
                          ids=[f"{m[0]}-{m[2]['kind']}-{i}" for i, m in enumerate(MESSAGES)])
-def test_every_type_reaches_the_handlers(wx, seen, mode, msg_type, fields, expected):
+def test_every_type_reaches_the_handlers(wx, wx_app, seen, mode, msg_type, fields, expected):
+    wx_app.config["WECHAT_MODE"] = wxpeer.ACCOUNT_MODE[mode]
     _, reply = wx.send("o_resident", msg_type, fields, mode=mode)
     assert len(seen) == 1
     for name, value in expected.items():
@@ -140,7 +141,8 @@ def test_template_finish_updates_outbox_delivery(wx, seen, ctx):
 
 
 @pytest.mark.parametrize("mode", ["plaintext", "safe"])
-def test_reply_escapes_cdata_terminator(wx, monkeypatch, mode):
+def test_reply_escapes_cdata_terminator(wx, wx_app, monkeypatch, mode):
+    wx_app.config["WECHAT_MODE"] = wxpeer.ACCOUNT_MODE[mode]
     answer_with(monkeypatch, lambda inbound: TextReply("a]]>b<xml>&"))
     _, reply = wx.send("o_x", "text", {"Content": "hi", "MsgId": 5}, mode=mode)
     assert reply["Content"] == "a]]>b<xml>&"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import struct
 import time
 from xml.sax.saxutils import escape
@@ -19,6 +20,8 @@ OLD_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkj"
 TOKEN = "peer-token"
 APPID = "wxpeerapp00000001"
 ACCOUNT = "gh_linli_peer"
+# The WECHAT_MODE of an account whose pushes come in this form (None: the default, safe with an EncodingAESKey).
+ACCOUNT_MODE = {"plaintext": "plain", "compatible": "compat", "safe": None}
 
 
 def signature(*parts: str) -> str:
@@ -73,9 +76,11 @@ def message_xml(openid: str, msg_type: str, fields: dict, create_time: int | Non
 
 
 def push(xml: str, mode: str = "safe", token: str = TOKEN, aes_key: str = AES_KEY, appid: str = APPID,
-         timestamp: int | None = None, nonce: str = "1514711492", openid: str = "") -> tuple[str, bytes]:
-    """(query string, body) of a POST in plaintext, compatible or safe mode."""
+         timestamp: int | None = None, nonce: str | None = None, openid: str = "") -> tuple[str, bytes]:
+    """(query string, body) of a POST in plaintext, compatible or safe mode; a fresh nonce unless given (as WeChat:
+    Linli refuses a (timestamp, nonce) pair that comes again with another body)."""
     ts = str(timestamp if timestamp is not None else int(time.time()))
+    nonce = nonce if nonce is not None else str(secrets.randbelow(10**10))
     query = {"signature": signature(token, ts, nonce), "timestamp": ts, "nonce": nonce, "openid": openid}
     if mode == "plaintext":
         body = xml
