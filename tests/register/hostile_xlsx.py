@@ -34,6 +34,9 @@ WORKBOOK_RELS = (
     'worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
 
 
+SHEET = "xl/worksheets/sheet1.xml"
+
+
 def row_xml(number: int, values: Iterable[object]) -> str:
     """One <row> with inline-string and number cells."""
     cells = []
@@ -47,19 +50,19 @@ def row_xml(number: int, values: Iterable[object]) -> str:
 
 def xlsx_package(sheet_chunks: Iterable[str], *, dimension: str = "A1:XFD1048576",
                  extra: dict[str, str] | None = None) -> bytes:
-    """A minimal workbook whose only sheet is the given XML chunks of <sheetData>, streamed into the zip."""
+    """A minimal workbook whose only sheet is the given XML chunks of <sheetData>, streamed into the zip;
+    `extra` adds parts or replaces the standard ones (the sheet included)."""
+    parts = {"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": ROOT_RELS, "xl/workbook.xml": WORKBOOK,
+             "xl/_rels/workbook.xml.rels": WORKBOOK_RELS, **(extra or {})}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
-        package.writestr("[Content_Types].xml", CONTENT_TYPES)
-        package.writestr("_rels/.rels", ROOT_RELS)
-        package.writestr("xl/workbook.xml", WORKBOOK)
-        package.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
-        for name, text in (extra or {}).items():
+        for name, text in parts.items():
             package.writestr(name, text)
-        with package.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            sheet.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}">'
-                        f'<dimension ref="{dimension}"/><sheetData>'.encode())
-            for chunk in sheet_chunks:
-                sheet.write(chunk.encode())
-            sheet.write(b"</sheetData></worksheet>")
+        if SHEET not in parts:
+            with package.open(SHEET, "w") as sheet:
+                sheet.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}">'
+                            f'<dimension ref="{dimension}"/><sheetData>'.encode())
+                for chunk in sheet_chunks:
+                    sheet.write(chunk.encode())
+                sheet.write(b"</sheetData></worksheet>")
     return buffer.getvalue()
