@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Building, Estate, EstateStandard, RoleGrant, StaffUser
 from app.services.register import import_register
+from app.services.spreadsheet import write_csv_rows
 
 STREET, COMMUNITY = "红旗街道", "光明社区"
 OLD_ESTATE, SINGLE_BUILDING = "幸福里小区", "和平街17号楼"
@@ -69,7 +70,7 @@ def _csv(rows: list[list]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(["小区", "楼栋", "单元", "房号", "楼层", "建筑面积", "业主姓名", "手机号", "身份标识", "共有人",
                      "开发商持有", "面积来源"])
-    writer.writerows(rows)
+    write_csv_rows(writer, rows)
     return buffer.getvalue().encode("utf-8")
 
 

@@ -180,28 +180,30 @@ def ledger_xlsx(estate: Estate, year: int, month: int) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from app.services.spreadsheet import append_row
+
     summary = monthly_summary(estate, year, month)
     book = Workbook()
     sheet = book.active
     sheet.title = "月度汇总"
-    sheet.append([f"{estate.name} {year}年{month}月 收支公示"])
+    append_row(sheet, [f"{estate.name} {year}年{month}月 收支公示"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(["期初结余（元）", float(yuan(summary.opening_fen))])
-    sheet.append([])
-    sheet.append(["收入来源", "金额（元）"])
+    append_row(sheet, ["期初结余（元）", float(yuan(summary.opening_fen))])
+    append_row(sheet, [])
+    append_row(sheet, ["收入来源", "金额（元）"])
     for label, fen in summary.income.items():
-        sheet.append([label, float(yuan(fen))])
-    sheet.append(["收入合计", float(yuan(summary.income_fen))])
-    sheet.append([])
-    sheet.append(["支出类别", "金额（元）"])
+        append_row(sheet, [label, float(yuan(fen))])
+    append_row(sheet, ["收入合计", float(yuan(summary.income_fen))])
+    append_row(sheet, [])
+    append_row(sheet, ["支出类别", "金额（元）"])
     for label, fen in summary.expense.items():
-        sheet.append([label, float(yuan(fen))])
-    sheet.append(["支出合计", float(yuan(summary.expense_fen))])
-    sheet.append(["期末结余（元）", float(yuan(summary.closing_fen))])
+        append_row(sheet, [label, float(yuan(fen))])
+    append_row(sheet, ["支出合计", float(yuan(summary.expense_fen))])
+    append_row(sheet, ["期末结余（元）", float(yuan(summary.closing_fen))])
     detail = book.create_sheet("收支明细")
-    detail.append(["日期", "收/支", "类别", "事项", "对方", "金额（元）", "凭证", "冲正记录"])
+    append_row(detail, ["日期", "收/支", "类别", "事项", "对方", "金额（元）", "凭证", "冲正记录"])
     for entry in summary.entries:
-        detail.append([entry.occurred_on.isoformat(), "收入" if entry.direction == "income" else "支出",
+        append_row(detail, [entry.occurred_on.isoformat(), "收入" if entry.direction == "income" else "支出",
                        entry.category_label, entry.description, entry.counterparty, float(yuan(entry.amount_fen)),
                        entry.receipt_file or "", f"冲正第{entry.reverses_id}条" if entry.reverses_id else ""])
     for ws in (sheet, detail):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Estate, Room
 from app.models.place import ESTATE_TYPES, MANAGEMENT_MODES, SIX_HAVES
+from app.services.spreadsheet import append_row
 
 TICK = "√"
 
@@ -25,13 +26,13 @@ def build_workbook(estates: list[Estate]) -> bytes:
               ("物业类型", len(ESTATE_TYPES)), ("物业管理类型（可多选）", len(MANAGEMENT_MODES)),
               ("户数", 1), ("总建筑面积（㎡）", 1), ("是否成立业主委员会", 1), ("是否建立住宅专项维修资金制度", 1),
               ("专业经营设施设备是否移交", 1), ("物业服务“六有”标准情况", len(SIX_HAVES))]
-    ws.append(["住宅小区基本情况台账"])
+    append_row(ws, ["住宅小区基本情况台账"])
     top, sub = [], []
     for title, width in groups:
         top.extend([title] + [None] * (width - 1))
     sub = [None] * 5 + list(ESTATE_TYPES.values()) + list(MANAGEMENT_MODES.values()) + [None] * 5 + list(SIX_HAVES.values())
-    ws.append(top)
-    ws.append(sub)
+    append_row(ws, top)
+    append_row(ws, sub)
     column = 1
     for title, width in groups:
         if width > 1:
@@ -45,7 +46,7 @@ def build_workbook(estates: list[Estate]) -> bytes:
     for n, estate in enumerate(estates, start=1):
         households, area = counts.get(estate.id, (0, 0))
         standards = estate.standard_status()
-        ws.append(
+        append_row(ws, 
             [n, estate.community.street.name, estate.community.name, estate.name, estate.address]
             + [TICK if estate.estate_type == code else "" for code in ESTATE_TYPES]
             + [TICK if code in (estate.management_modes or []) else "" for code in MANAGEMENT_MODES]

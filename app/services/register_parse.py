@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -11,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from app import privacy
 from app.models.place import AREA_SOURCES, ESTATE_TYPES
 from app.nlp.text import numeral_value
+from app.services.spreadsheet import looks_like_formula
 
 REQUIRED_COLUMNS = ["小区", "楼栋", "单元", "房号", "楼层", "建筑面积", "业主姓名", "手机号"]
 OPTIONAL_COLUMNS = ["身份标识", "共有人", "开发商持有", "面积来源", "小区地址", "小区类型"]
@@ -87,41 +86,14 @@ def _cell_text(value: object) -> str:
 
 
 def read_table(data: bytes, filename: str) -> list[list[object]]:
-    """The raw rows of an .xlsx or .csv file (header first); raises ValueError with a Chinese message."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        return _read_xlsx(data)
-    if name.endswith(".csv"):
-        return _read_csv(data)
-    raise ValueError(f"文件“{filename}”不是表格文件，请上传 .xlsx 或 .csv 格式的台账。")
+    """The raw rows of an .xlsx or .csv file (header first), within the reader's row, column and size limits;
+    raises ValueError with a Chinese message."""
+    from app.services.sheet_reader import read_rows
 
-
-def _read_xlsx(data: bytes) -> list[list[object]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types (zipfile, KeyError, InvalidFileException) on junk
-        raise ValueError("无法读取这个 Excel 文件，它可能已损坏或不是 .xlsx 表格。") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def _read_csv(data: bytes) -> list[list[object]]:
-    if b"\x00" in data[:4096]:
-        raise ValueError("这个文件不是文本表格（CSV），请上传 .xlsx 或 .csv 格式的台账。")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValueError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 Excel 格式。")
-    return [list(row) for row in csv.reader(io.StringIO(text))]
+    kind = filename.lower().rpartition(".")[2]
+    if kind not in ("xlsx", "csv"):
+        raise ValueError(f"文件“{filename}”不是表格文件，请上传 .xlsx 或 .csv 格式的台账。")
+    return [list(row) for row in read_rows(data, kind=kind)]
 
 
 def parse_rows(table: list[list[object]]) -> tuple[list[RegisterRow], list[str]]:
@@ -189,6 +161,10 @@ def _parse_row(line: int, v: dict[str, str]) -> tuple[RegisterRow | None, list[s
     def bad(message: str) -> None:
         problems.append(f"第{line}行：{message}")
 
+    for label, text in _free_text(v):
+        if looks_like_formula(text):
+            shown = text if len(text) <= 30 else text[:30] + "…"
+            bad(f"{label}“{shown}”不能以 = + - @ 开头。")
     estate = v["小区"]
     if not estate:
         bad("小区名称为空。")
@@ -240,7 +216,7 @@ def _parse_row(line: int, v: dict[str, str]) -> tuple[RegisterRow | None, list[s
         estate_type = _TYPE_BY_LABEL.get(v["小区类型"], "")
         if not estate_type:
             bad(f"小区类型“{v['小区类型']}”应为：" + "、".join(ESTATE_TYPES.values()) + "。")
-    co_owners = [name.strip() for name in re.split(r"[、,，;；/]", v.get("共有人", "")) if name.strip()]
+    co_owners = _co_owner_names(v.get("共有人", ""))
     if co_owners and not owner:
         bad("有共有人但业主姓名为空。")
     if problems:
@@ -250,6 +226,17 @@ def _parse_row(line: int, v: dict[str, str]) -> tuple[RegisterRow | None, list[s
         phone=phone, identity=v.get("身份标识", "").upper(), co_owners=co_owners, developer_held=developer_held,
         area_source=area_source, address=v.get("小区地址", ""), estate_type=estate_type,
     ), []
+
+
+def _free_text(v: dict[str, str]) -> list[tuple[str, str]]:
+    """The free-text cells of a row with their labels: the ones a spreadsheet could later run as a formula."""
+    return ([("小区名称", v["小区"]), ("业主姓名", v["业主姓名"])]
+            + [("共有人", name) for name in _co_owner_names(v.get("共有人", ""))]
+            + [("身份标识", v.get("身份标识", "")), ("小区地址", v.get("小区地址", ""))])
+
+
+def _co_owner_names(raw: str) -> list[str]:
+    return [name.strip() for name in re.split(r"[、,，;；/]", raw) if name.strip()]
 
 
 def _parse_area(raw: str, bad) -> Decimal | None:

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Order, Provider, Room, StaffUser, VolunteerHours
 from app.services import audit
 from app.services.errors import DomainError
+from app.services.spreadsheet import append_row
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -43,10 +44,10 @@ def statement_xlsx(provider: Provider, month: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "订单明细"
-    sheet.append([f"{provider.name} {month} 菜单式服务对账单"])
+    append_row(sheet, [f"{provider.name} {month} 菜单式服务对账单"])
     sheet["A1"].font = Font(bold=True, size=13)
     header = ["订单号", "完工时间", "服务项目", "地址", "标价(元)", "实收(元)", "付款方式", "评分", "状态"]
-    sheet.append(header)
+    append_row(sheet, header)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     by_method: dict[str, int] = {}
@@ -56,14 +57,14 @@ def statement_xlsx(provider: Provider, month: str) -> bytes:
         method = order.payment.method_label if order.payment else "未登记"
         by_method[method] = by_method.get(method, 0) + paid
         posted, collected = posted + order.price_fen, collected + paid
-        sheet.append([order.number, f"{order.done_at:%Y-%m-%d %H:%M}", order.item_name,
+        append_row(sheet, [order.number, f"{order.done_at:%Y-%m-%d %H:%M}", order.item_name,
                       f"{order.estate.name}{order.room.label}", _money(order.price_fen), _money(paid), method,
                       order.rating or "", order.status_label])
-    sheet.append([f"合计 {len(orders)} 单", "", "", "", _money(posted), _money(collected)])
+    append_row(sheet, [f"合计 {len(orders)} 单", "", "", "", _money(posted), _money(collected)])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for method, fen in sorted(by_method.items()):
-        sheet.append(["", "", "", f"其中 {method}", "", _money(fen)])
+        append_row(sheet, ["", "", "", f"其中 {method}", "", _money(fen)])
     for row in sheet.iter_rows(min_row=3, min_col=5, max_col=6):
         for cell in row:
             cell.number_format = "0.00"
@@ -85,12 +86,12 @@ def _hours_sheet(book: Workbook, provider: Provider, month: str) -> None:
         VolunteerHours.provider_id == provider.id, VolunteerHours.worked_on >= start.date(),
         VolunteerHours.worked_on < end.date()).order_by(VolunteerHours.worked_on, VolunteerHours.id)))
     sheet = book.create_sheet("公益岗工时")
-    sheet.append(["日期", "工作内容", "小时", "每小时(元)", "抵费(元)", "抵费房屋", "已抵扣"])
+    append_row(sheet, ["日期", "工作内容", "小时", "每小时(元)", "抵费(元)", "抵费房屋", "已抵扣"])
     for entry in rows:
-        sheet.append([entry.worked_on.isoformat(), entry.task, float(entry.hours), _money(entry.rate_fen_per_hour),
+        append_row(sheet, [entry.worked_on.isoformat(), entry.task, float(entry.hours), _money(entry.rate_fen_per_hour),
                       _money(entry.credit_fen), entry.room.label if entry.room else "",
                       "是" if entry.applied_at else "否"])
-    sheet.append(["合计", "", float(sum((e.hours for e in rows), Decimal(0))), "",
+    append_row(sheet, ["合计", "", float(sum((e.hours for e in rows), Decimal(0))), "",
                   _money(sum(e.credit_fen for e in rows))])
 
 

@@ -129,27 +129,29 @@ def export_month(tickets: list[Ticket], label: str, title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from app.services.spreadsheet import append_row
+
     now = clock.now()
     book = Workbook()
     sheet = book.active
     sheet.title = "投诉台账"
-    sheet.append([f"{title} 报事报修与投诉台账（{label}）"])
+    append_row(sheet, [f"{title} 报事报修与投诉台账（{label}）"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(HEADERS)
+    append_row(sheet, HEADERS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for t in tickets:
         late = t.done_at > t.deadline if t.done_at else t.overdue(now)
-        sheet.append([t.number, t.kind_label, t.category_label, t.estate.name, t.where, t.description,
+        append_row(sheet, [t.number, t.kind_label, t.category_label, t.estate.name, t.where, t.description,
                       _time(t.created_at), (t.handler.display_name or t.handler.username) if t.handler else "",
                       _time(t.deadline), t.status_label, _time(t.accepted_at), _time(t.done_at), "是" if late else "否",
                       t.rating_label, t.rating_comment, LEVELS.get(t.escalation_level, ""), t.reopen_count])
     for column, width in zip("ABCDEFGHIJKLMNOPQ", (18, 6, 10, 14, 16, 30, 17, 12, 17, 8, 17, 17, 8, 10, 20, 14, 8)):
         sheet.column_dimensions[column].width = width
     ranking = book.create_sheet("红黑榜")
-    ranking.append(["处理人", "角色", "件数", "已办结", "按时办结率%", "满意率%", "重开率%", "榜单"])
+    append_row(ranking, ["处理人", "角色", "件数", "已办结", "按时办结率%", "满意率%", "重开率%", "榜单"])
     for row in board(tickets, now):
-        ranking.append([row.name, row.role, row.total, row.finished, row.on_time_rate, row.satisfaction,
+        append_row(ranking, [row.name, row.role, row.total, row.finished, row.on_time_rate, row.satisfaction,
                         row.reopen_rate, row.verdict])
     buffer = io.BytesIO()
     book.save(buffer)

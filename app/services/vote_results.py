@@ -187,6 +187,8 @@ def export_xlsx(user, vote_id: int) -> bytes:
     """The committee's full record as a workbook: summary, ballots, set-aside ballots, audit log."""
     from openpyxl import Workbook
 
+    from app.services.spreadsheet import append_row
+
     vote = _vote_for_export(user, vote_id)
     book = Workbook()
     sheets = [("概况", ["项目", "内容"], _summary_rows(vote)), ("表决票", BALLOT_HEADER, _ballot_rows(vote)),
@@ -198,9 +200,9 @@ def export_xlsx(user, vote_id: int) -> bytes:
     book.remove(book.active)
     for title, header, rows in sheets:
         sheet = book.create_sheet(title)
-        sheet.append(header)
+        append_row(sheet, header)
         for row in rows:
-            sheet.append(row)
+            append_row(sheet, row)
     buffer = io.BytesIO()
     book.save(buffer)
     audit.record_staff(user, "vote_export", "vote", vote.id, format="xlsx")
