@@ -14,7 +14,8 @@ from app.extensions import db, kv
 from app.models import (BindingCode, BindingRequest, Consent, ResidentAccount, RoleGrant, Room, RoomBinding,
                         StaffUser)
 from app.models.person import RELATIONS
-from app.services import audit, outbox
+from app.services import audit, binding_review, outbox
+from app.services.binding_review import CODE_ROOMS_PER_ACCOUNT  # noqa: F401 (the limit belongs to binding)
 from app.services.errors import DomainError, NotFound, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -210,14 +211,17 @@ def request_binding(openid: str, room: Room, claimed_name: str, phone_last4: str
                              claimed_name=claimed_name, phone_last4=phone_last4)
     db.session.add(request)
     db.session.flush()
-    for user in approvers_for(room):
-        outbox.enqueue(user.openid, "text", {"text": (
-            f"新的绑定申请（编号{request.id}）：{room.label}，申请人{privacy.mask_name(claimed_name)}"
-            f"（{RELATIONS[relation]}）。请在后台核对，或回复“同意 {request.id}”/“拒绝 {request.id}”。")},
-            key=f"binding-request:{request.id}:to:{user.id}")
+    _notify_reviewers(request, approvers_for(room))
     audit.record("resident", account.id, "request_binding", "room", room.id, relation=relation)
     db.session.commit()
     return request
+
+
+def _notify_reviewers(request: BindingRequest, users: list[StaffUser]) -> None:
+    """Tell each reviewer about the request with its comparison beside the register (one message per person)."""
+    text = binding_review.notice_text(request, binding_review.compare(request))
+    for user in {u.id: u for u in users}.values():
+        outbox.enqueue(user.openid, "text", {"text": text}, key=f"binding-request:{request.id}:to:{user.id}")
 
 
 def approvers_for(room: Room) -> list[StaffUser]:
@@ -255,17 +259,31 @@ def pending_requests(user: StaffUser) -> list[BindingRequest]:
     return [r for r in requests if may_decide(user, r.room)]
 
 
-def decide_request(user: StaffUser, request_id: int, approve: bool, note: str = "") -> BindingRequest:
-    """Approve or reject a pending request once; a second decision is refused."""
+def decide_request(user: StaffUser, request_id: int, approve: bool, note: str = "", *, channel: str = "dashboard",
+                   reason: str = "") -> BindingRequest:
+    """Approve or reject a pending request once; a second decision is refused.
+
+    A request that does not match the register is approved only in the dashboard, with a typed `reason` that goes
+    to the audit log; from chat (`channel="chat"`) it can only be rejected."""
     request = db.session.get(BindingRequest, request_id)
     if request is None or not may_decide(user, request.room):
         raise NotFound("没有找到这条绑定申请，或不在您的管辖范围内。")
     if request.status != "pending":
         raise DomainError(f"这条申请已经处理过了（{'已通过' if request.status == 'approved' else '已驳回'}）。")
+    comparison = binding_review.compare(request)
+    reason = reason.strip()[:200]
+    if approve and not comparison.matches:
+        if channel == "chat":
+            raise DomainError(binding_review.chat_refusal(request, comparison))
+        missing = binding_review.reason_problem(comparison, reason)
+        if missing:
+            raise DomainError(missing)
     status = "approved" if approve else "rejected"
+    stored_note = (reason or note) if approve else note
     won = db.session.execute(update(BindingRequest).where(BindingRequest.id == request.id,
                                                           BindingRequest.status == "pending")
-                             .values(status=status, decided_at=clock.now(), decided_by=user.id, note=note[:200]))
+                             .values(status=status, decided_at=clock.now(), decided_by=user.id,
+                                     note=stored_note[:200]))
     if won.rowcount != 1:
         db.session.rollback()
         raise DomainError("这条申请已经处理过了。")
@@ -276,8 +294,11 @@ def decide_request(user: StaffUser, request_id: int, approve: bool, note: str = 
     else:
         text = f"您对{request.room.label}的绑定申请未通过。{note or '如有疑问请联系楼栋长。'}"
     outbox.enqueue(request.account.openid, "text", {"text": text}, key=f"binding-decision:{request.id}")
+    detail = {"channel": channel, "mismatch": comparison.problems}
+    if reason:
+        detail["reason"] = reason
     audit.record("staff", user.id, "approve_binding" if approve else "reject_binding", "binding_request",
-                 request.id)
+                 request.id, **detail)
     db.session.commit()
     return request
 
