@@ -15,7 +15,7 @@ from app.models import (BindingCode, BindingRequest, Consent, ResidentAccount, R
                         StaffUser)
 from app.models.person import RELATIONS
 from app.services import audit, binding_review, outbox
-from app.services.binding_review import CODE_ROOMS_PER_ACCOUNT  # noqa: F401 (the limit belongs to binding)
+from app.services.binding_review import CODE_ROOMS_PER_ACCOUNT
 from app.services.errors import DomainError, NotFound, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,14 @@ CODE_VALID_DAYS = 180
 TRIES_PER_HOUR = 5
 REQUESTS_PER_DAY = 3
 ROOM_REQUESTS_PER_DAY = 5
+
+
+class BindingNeedsApproval(DomainError):
+    """A valid code that may not bind this account directly: it became a request for staff (`request`)."""
+
+    def __init__(self, message: str, request: BindingRequest):
+        super().__init__(message)
+        self.request = request
 
 
 @dataclass
@@ -143,7 +151,10 @@ def _refuse_tenant_upgrade(account: ResidentAccount, room_id: int, relation: str
 
 
 def bind_with_code(openid: str, code: str) -> RoomBinding:
-    """Bind the resident as owner of the room a one-time code was printed for."""
+    """Bind the resident as owner of the room a one-time code was printed for.
+
+    A code for another owner's room than those the account holds, or one room more than a household holds, is
+    used up but binds nothing: it becomes a request for staff, who are alerted (BindingNeedsApproval, committed)."""
     account = account_for(openid)
     _require_consent(account)
     if kv().hit_limit(f"bind-try:{openid}", TRIES_PER_HOUR, 3600):
@@ -167,9 +178,27 @@ def bind_with_code(openid: str, code: str) -> RoomBinding:
     if claimed.rowcount != 1:
         db.session.rollback()
         raise DomainError("这个绑定码已经用过了。如需再绑定，请联系楼栋长补发。")
+    problem = binding_review.code_problem(account, found.room)
+    if problem is not None:
+        _code_request(account, found.room, problem)
     binding = _bind(account, found.room, "owner", "code")
     db.session.commit()
     return binding
+
+
+def _code_request(account: ResidentAccount, room: Room, problem: binding_review.CodeProblem) -> None:
+    """Turn a code the account may not use directly into a request; alert the estate's office staff; commit."""
+    request = BindingRequest(account_id=account.id, room_id=room.id, relation="owner", claimed_name="",
+                             phone_last4="", method="code")
+    db.session.add(request)
+    db.session.flush()
+    _notify_reviewers(request, binding_review.office_staff_for(room) + approvers_for(room))
+    log.warning("binding code turned into a request account=%s room=%s: %s", account.id, room.id, problem.staff)
+    audit.record("resident", account.id, "request_binding", "room", room.id, relation="owner", method="code",
+                 problem=problem.staff)
+    db.session.commit()
+    raise BindingNeedsApproval(f"{problem.resident}，不能直接绑定。已转为绑定申请（编号{request.id}），"
+                               "社区核对后会通知您。", request)
 
 
 def _bind(account: ResidentAccount, room: Room, relation: str, method: str) -> RoomBinding:

@@ -49,15 +49,24 @@ def held_owner_rooms(account: ResidentAccount, except_room_id: int | None = None
     return [b.room for b in account.active_bindings() if b.relation == "owner" and b.room_id != except_room_id]
 
 
-def code_problem(account: ResidentAccount, room: Room) -> str | None:
+@dataclass(frozen=True)
+class CodeProblem:
+    """Why a code may not bind an account directly: in staff's words and in the resident's."""
+
+    staff: str
+    resident: str
+
+
+def code_problem(account: ResidentAccount, room: Room) -> CodeProblem | None:
     """Why a code for this room must not bind the account directly (another owner's room, too many), or None."""
     held = held_owner_rooms(account, except_room_id=room.id)
     if not held:
         return None
     if not owner_persons(room) & set().union(*(owner_persons(r) for r in held)):
-        return "该微信已绑定其他业主的房屋"
+        return CodeProblem("该微信已绑定其他业主的房屋", "这套房屋登记的业主与您已绑定的房屋不是同一人")
     if len(held) >= CODE_ROOMS_PER_ACCOUNT:
-        return f"该微信已绑定{len(held)}套房屋，超过凭绑定码可绑定的{CODE_ROOMS_PER_ACCOUNT}套"
+        return CodeProblem(f"该微信已绑定{len(held)}套房屋，超过凭绑定码可绑定的{CODE_ROOMS_PER_ACCOUNT}套",
+                           f"一个微信最多凭绑定码绑定{CODE_ROOMS_PER_ACCOUNT}套房屋")
     return None
 
 
@@ -69,7 +78,7 @@ def compare(request: BindingRequest) -> Comparison:
     held = [f"{r.label}（{privacy.mask_name(_voter_name(r))}）" for r in held_owner_rooms(request.account, room.id)]
     if request.method == "code":
         problem = code_problem(request.account, room)
-        return Comparison(owners, held=held, problems=[problem] if problem else [], via_code=True)
+        return Comparison(owners, held=held, problems=[problem.staff] if problem else [], via_code=True)
     name_match = any(o["name"] == request.claimed_name for o in owners)
     phone_match = any(o["last4"] == request.phone_last4 for o in owners)
     problems = []
