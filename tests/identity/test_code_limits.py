@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db, kv
 from app.models import BindingCode, BindingRequest, OutboxMessage, ResidentAccount
 from app.services import binding
+from app.wechat import h5
 from chatkit import run_table
 from factories import make_building, make_community, make_estate, make_person, make_room, make_staff_user, make_unit
 
@@ -79,4 +80,16 @@ def test_in_chat_the_resident_is_told_the_code_became_a_request(estate):
         (first, "绑定成功"),
         (second, "已转为绑定申请"),
     ])
+    assert bound_room_ids("o-collector") == [rooms[0].id]
+
+
+def test_on_the_h5_page_the_resident_is_told_the_code_became_a_request(app, client, estate):
+    rooms = estate["rooms"]
+    first, second = codes_for(rooms[:2])
+    binding.record_consent("o-collector")
+    binding.bind_with_code("o-collector", first)
+    client.set_cookie(h5.OPENID_COOKIE, h5.sign_openid(app.config["SECRET_KEY"], "o-collector"))
+    response = client.post("/h5/bind", data={"action": "code", "code": second})
+    assert response.status_code == 200 and "已转为绑定申请" in response.get_data(as_text=True)
+    db.session.remove()
     assert bound_room_ids("o-collector") == [rooms[0].id]
