@@ -15,7 +15,6 @@ from app.models import (BindingCode, BindingRequest, Consent, ResidentAccount, R
                         StaffUser)
 from app.models.person import RELATIONS
 from app.services import audit, binding_review, outbox
-from app.services.binding_review import CODE_ROOMS_PER_ACCOUNT
 from app.services.errors import DomainError, NotFound, PermissionDenied
 
 log = logging.getLogger(__name__)

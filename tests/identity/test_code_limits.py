@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db, kv
 from app.models import BindingCode, BindingRequest, OutboxMessage, ResidentAccount
 from app.services import binding
+from app.services.binding_review import CODE_ROOMS_PER_ACCOUNT as LIMIT
 from app.wechat import h5
 from chatkit import run_table
 from factories import make_building, make_community, make_estate, make_person, make_room, make_staff_user, make_unit
@@ -63,13 +64,13 @@ def test_rooms_of_the_same_owner_bind_up_to_the_limit(estate):
     zhang_rooms = estate["zhang_rooms"]
     binding.record_consent("o-zhang")
     codes = codes_for(zhang_rooms)
-    for code in codes[:binding.CODE_ROOMS_PER_ACCOUNT]:
+    for code in codes[:LIMIT]:
         assert binding.bind_with_code("o-zhang", code).status == "bound"
-    assert len(bound_room_ids("o-zhang")) == binding.CODE_ROOMS_PER_ACCOUNT
+    assert len(bound_room_ids("o-zhang")) == LIMIT
     kv().delete("rl:bind-try:o-zhang")  # as an hour later: the guessing limit counts every try, right ones too
-    with pytest.raises(binding.BindingNeedsApproval, match=f"最多凭绑定码绑定{binding.CODE_ROOMS_PER_ACCOUNT}套"):
-        binding.bind_with_code("o-zhang", codes[binding.CODE_ROOMS_PER_ACCOUNT])
-    assert len(bound_room_ids("o-zhang")) == binding.CODE_ROOMS_PER_ACCOUNT
+    with pytest.raises(binding.BindingNeedsApproval, match=f"最多凭绑定码绑定{LIMIT}套"):
+        binding.bind_with_code("o-zhang", codes[LIMIT])
+    assert len(bound_room_ids("o-zhang")) == LIMIT
 
 
 def test_in_chat_the_resident_is_told_the_code_became_a_request(estate):
