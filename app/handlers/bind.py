@@ -61,6 +61,9 @@ def use_code(turn: Turn, code: str) -> Reply:
 def _bind_code(turn: Turn, code: str) -> Reply:
     try:
         result = binding.bind_with_code(turn.inbound.openid, code)
+    except binding.BindingNeedsApproval as pending:
+        turn.conversation.end()  # the request is saved; nothing more to ask
+        return TextReply(pending.message)
     except DomainError as error:
         db.session.rollback()
         turn.conversation.start("bind", "method")

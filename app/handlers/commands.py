@@ -54,11 +54,13 @@ def _decide(turn: Turn, found: re.Match) -> Reply | None:
         return None  # a resident saying "同意 1" is not a staff command
     approve = found.group(1) in ("同意", "通过")
     try:
-        request = binding.decide_request(user, int(found.group(2)), approve, note=found.group(3).strip())
+        # From chat only a request that matches the register can pass; the service refuses the others.
+        request = binding.decide_request(user, int(found.group(2)), approve, note=found.group(3).strip(),
+                                         channel="chat")
     except DomainError as error:
         db.session.rollback()
         return TextReply(error.message)
-    verdict = "已通过" if approve else "已驳回"
+    verdict = "已通过（与台账一致）" if approve else "已驳回"
     return TextReply(f"绑定申请{request.id}{verdict}：{request.room.label}，已通知居民。")
 
 

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.handlers import context, texts
 from app.handlers.messages import Reply, TextReply
 from app.handlers.registry import Turn, register
-from app.models import Ballot, Plan, Vote
+from app.models import Plan, Vote
 from app.models.vote import CHOICE_LABELS
 from app.nlp.text import clean
 from app.services import ballots, binding, plans, scope, staff_links
@@ -108,22 +108,46 @@ def start(turn: Turn) -> Reply:
 
 
 def _offer_ballot(turn: Turn, vote: Vote) -> Reply:
+    """Offer the ballot for each owner whose rooms the resident holds and who may still vote; name the others."""
     try:
         binding.require_owner_binding(turn.inbound.openid)
     except DomainError as error:
         return TextReply(_summary(vote.plan) + f"\n正在表决，{vote.closes_at:%m月%d日 %H:%M}截止。" + error.message)
-    account = binding.account_for(turn.inbound.openid)
-    mine = account.person_id is not None and db.session.scalar(
-        select(Ballot.id).where(Ballot.vote_id == vote.id, Ballot.person_id == account.person_id)) is not None
-    if mine and not vote.allow_change_until_close:
-        return TextReply(f"您已经投过票了，谢谢参与。{vote.closes_at:%m月%d日 %H:%M}截止后公布结果。"
+    mine = ballots.voices(binding.account_for(turn.inbound.openid), vote)
+    if not mine:
+        return TextReply(ballots.NO_ROOMS)
+    can_vote = [v for v in mine if v.ballot is None or vote.allow_change_until_close]
+    done = "；".join(v.done_text() for v in mine if v.ballot is not None)
+    if not can_vote:
+        return TextReply(f"您已经投过票了：{done}。谢谢参与，{vote.closes_at:%m月%d日 %H:%M}截止后公布结果。"
                          f"凭回执码可查询：{_base()}/h5/votes/receipt")
-    turn.conversation.start("vote", text=turn.text)
-    turn.conversation.slots["vote_id"] = vote.id
-    turn.conversation.goto("choose")
-    again = "您已投过票，截止前可以更改，以最后一次为准。\n" if mine else ""
-    return TextReply(f"{_summary(vote.plan)}\n{vote.closes_at:%m月%d日 %H:%M}截止。也可以在网页上投票："
-                     f"{_base()}/h5/votes/{vote.id}/ballot\n{again}{ASK_CHOICE}")
+    conversation = turn.conversation
+    conversation.start("vote", text=turn.text)
+    conversation.slots["vote_id"] = vote.id
+    lead = (f"{_summary(vote.plan)}\n{vote.closes_at:%m月%d日 %H:%M}截止。也可以在网页上投票："
+            f"{_base()}/h5/votes/{vote.id}/ballot\n")
+    if len(mine) > 1 and done and not vote.allow_change_until_close:
+        lead += done + "。\n"
+    if len(can_vote) > 1:
+        conversation.slots["rooms"] = [[v.room_id, v.label] for v in can_vote]
+        conversation.goto("room")
+        return TextReply(lead + _ask_room(conversation.slots["rooms"]))
+    return _ask_for_room(turn, can_vote[0].room_id, can_vote[0].label if len(mine) > 1 else "", lead,
+                         changing=can_vote[0].ballot is not None)
+
+
+def _ask_room(rooms: list) -> str:
+    lines = "\n".join(f"{number} {label}" for number, (_, label) in enumerate(rooms, start=1))
+    return f"您名下有{len(rooms)}户房屋可以投票，每户单独投。请回复序号选择先投哪一户：\n{lines}"
+
+
+def _ask_for_room(turn: Turn, room_id: int, label: str, lead: str = "", changing: bool = False) -> TextReply:
+    """Go on to the choice for one room; `label` names it when the resident votes for more than one owner."""
+    conversation = turn.conversation
+    conversation.slots.update(room_id=room_id, label=label)
+    conversation.goto("choose")
+    again = "您已投过票，截止前可以更改，以最后一次为准。\n" if changing else ""
+    return TextReply(f"{lead}{again}{f'为{label}投票。' if label else ''}{ASK_CHOICE}")
 
 
 def resume(turn: Turn) -> Reply | None:
@@ -138,6 +162,12 @@ def resume(turn: Turn) -> Reply | None:
             return TextReply(error.message)
         conversation.end()
         return TextReply("谢谢，您的意见已转给社区。")
+    if conversation.step == "room":
+        rooms = conversation.slots["rooms"]
+        if not (answer.isdigit() and 1 <= int(answer) <= len(rooms)):
+            return None
+        room_id, label = rooms[int(answer) - 1]
+        return _ask_for_room(turn, room_id, label)
     if conversation.step == "choose":
         choice = CHOICE_WORDS.get(answer)
         if choice is None:
@@ -156,27 +186,35 @@ def resume(turn: Turn) -> Reply | None:
 
 def _cast(turn: Turn) -> Reply:
     conversation = turn.conversation
-    vote_id, choice = conversation.slots["vote_id"], conversation.slots["choice"]
+    slots = conversation.slots
+    vote_id, choice, room_id = slots["vote_id"], slots["choice"], slots.get("room_id")
     conversation.end()
     try:
-        result = ballots.cast(turn.inbound.openid, vote_id, choice, channel="chat")
+        result = ballots.cast(turn.inbound.openid, vote_id, choice, channel="chat", room_id=room_id)
     except DomainError as error:
         return TextReply(error.message)
+    left = [v.label for v in ballots.voices(binding.account_for(turn.inbound.openid), db.session.get(Vote, vote_id))
+            if v.ballot is None]
+    more = f"\n{'、'.join(left)}还没有投票，回复“投票”继续。" if left else ""
     return TextReply(f"投票成功：{CHOICE_LABELS[result.ballot.choice]}。{result.note}\n"
-                     f"您的回执码：{result.receipt}\n请保存好，可凭它查询自己的投票是否已计入：{_base()}/h5/votes/receipt")
+                     f"您的回执码：{result.receipt}\n请保存好，可凭它查询自己的投票是否已计入：{_base()}/h5/votes/receipt"
+                     + more)
 
 
 def ask(turn: Turn) -> TextReply:
     """Repeat the pending question of the flow."""
     conversation = turn.conversation
+    room = conversation.slots.get("label")
     if conversation.step == "confirm":
         label = CHOICE_LABELS[conversation.slots["choice"]]
         vote = db.session.get(Vote, conversation.slots["vote_id"])
         final = "" if vote and vote.allow_change_until_close else "提交后不能更改。"
-        return TextReply(f"您选择：{label}。确认提交请回复 1，重新选择请回复 2。{final}")
+        return TextReply(f"您选择：{label}{f'（{room}）' if room else ''}。确认提交请回复 1，重新选择请回复 2。{final}")
     if conversation.step == "comment":
         return TextReply("请直接写下您的意见（500字以内）。")
-    return TextReply(ASK_CHOICE)
+    if conversation.step == "room":
+        return TextReply(_ask_room(conversation.slots["rooms"]))
+    return TextReply((f"为{room}投票。" if room else "") + ASK_CHOICE)
 
 
 register("vote", start, resume, ask)

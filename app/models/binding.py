@@ -13,6 +13,7 @@ from app.models.types import AwareDateTime
 
 CODE_STATUSES = {"active": "有效", "used": "已使用", "revoked": "已作废"}
 REQUEST_STATUSES = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回"}
+REQUEST_METHODS = {"form": "填写姓名和手机号", "code": "凭绑定码"}
 
 
 class BindingCode(db.Model):
@@ -44,6 +45,9 @@ class BindingRequest(db.Model):
     relation: Mapped[str] = mapped_column(String(10))
     claimed_name: Mapped[str] = mapped_column(String(80))
     phone_last4: Mapped[str] = mapped_column(String(4))
+    # "form": name and phone typed by the resident; "code": a valid code for a room the account may not take
+    # directly (another owner's room, or more rooms than a household holds), so staff decide.
+    method: Mapped[str] = mapped_column(String(10), default="form", server_default="form")
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=clock.now)
     decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app import clock, privacy
 from app.extensions import db
-from app.models import (Ballot, BallotScan, Building, Person, RoleGrant, Room, SetAsideBallot, StaffUser, Vote,
-                        VoteRoll)
+from app.models import (Ballot, BallotScan, Building, Person, ResidentAccount, RoleGrant, Room, SetAsideBallot,
+                        StaffUser, Vote, VoteRoll)
 from app.models.vote import CHOICE_LABELS
 from app.services import audit, binding, outbox
 from app.services.errors import DomainError, NotFound, PermissionDenied
@@ -28,6 +29,30 @@ SCAN_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 ELECTRONIC = ("chat", "h5")
 ZERO = Decimal("0.00")  # so an empty sum prints as "0.00", like the areas
 DUPLICATE = "您已经投过票了，每位业主只能投一次，投票后不能更改。"
+NO_ROOMS = "您名下没有参加本次表决的房屋。共有的房屋由登记的表决人投票。"
+
+
+@dataclass
+class Voice:
+    """One register owner whose vote an account may cast: the owner's rooms in the roll (one ballot covers them
+    all, as one owner counts once), the rooms of those the account holds, and the counted ballot, if any."""
+
+    owner_key: str
+    rows: list[VoteRoll]
+    held: list[VoteRoll]
+    ballot: Ballot | None
+
+    @property
+    def room_id(self) -> int:
+        return self.held[0].room_id
+
+    @property
+    def label(self) -> str:
+        return "、".join(row.label for row in self.held)
+
+    def done_text(self) -> str:
+        """'1号楼1单元101室已投票（纸质票）' — for an owner who has voted."""
+        return f"{self.label}已投票（{'纸质票' if self.ballot.channel == 'paper' else '网上投票'}）"
 
 
 @dataclass
@@ -116,12 +141,38 @@ def _open_vote_for_casting(vote_id: int, now: datetime) -> Vote:
     return vote
 
 
-def _roll_for_person(vote: Vote, person_id: int | None) -> list[VoteRoll]:
-    if person_id is None:
+def voices(account: ResidentAccount, vote: Vote) -> list[Voice]:
+    """The owners this account votes for in a vote: one per register owner of the rooms it holds as owner.
+
+    Keyed by room, not by the account's first owner: an account that staff let hold two owners' rooms votes once
+    for each owner. Developer rooms and rooms without a registered owner have no voice here."""
+    room_ids = sorted({b.room_id for b in account.active_bindings() if b.relation == "owner"})
+    if not room_ids:
         return []
-    return list(db.session.scalars(select(VoteRoll).where(VoteRoll.vote_id == vote.id,
-                                                          VoteRoll.person_id == person_id)
-                                   .order_by(VoteRoll.room_id)))
+    held = db.session.scalars(select(VoteRoll).where(VoteRoll.vote_id == vote.id, VoteRoll.room_id.in_(room_ids),
+                                                     VoteRoll.person_id.is_not(None),
+                                                     VoteRoll.developer_held.is_(False))
+                              .order_by(VoteRoll.room_id)).all()
+    keys = list(dict.fromkeys(row.owner_key for row in held))
+    if not keys:
+        return []
+    rows = db.session.scalars(select(VoteRoll).where(VoteRoll.vote_id == vote.id, VoteRoll.owner_key.in_(keys))
+                              .order_by(VoteRoll.room_id)).all()
+    counted = {b.owner_key: b for b in db.session.scalars(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                                                 Ballot.owner_key.in_(keys)))}
+    return [Voice(key, [r for r in rows if r.owner_key == key], [r for r in held if r.owner_key == key],
+                  counted.get(key)) for key in keys]
+
+
+def _pick(mine: list[Voice], room_id: int | None) -> Voice:
+    if room_id is None:
+        if len(mine) == 1:
+            return mine[0]
+        raise DomainError("您名下有几户房屋参加表决，每户单独投票，请先选择为哪套房屋投票。")
+    for voice in mine:
+        if any(row.room_id == room_id for row in voice.held):
+            return voice
+    raise PermissionDenied("您没有以业主身份绑定这套房屋，不能为它投票。")
 
 
 def _set_aside(ballot: Ballot, reason: str, **detail) -> None:
@@ -136,8 +187,11 @@ def _kind(channel: str) -> str:
 
 
 def _record(vote: Vote, roll: list[VoteRoll], choice: str, channel: str, now: datetime, *, account_id=None,
-            entered_by=None, scan_id=None) -> Cast:
-    """Insert or (where the estate's rule allows) replace the owner's ballot; the caller commits."""
+            entered_by=None, scan_id=None, label: str = "") -> Cast:
+    """Insert or (where the estate's rule allows) replace the owner's ballot; the caller commits.
+
+    `label` names the rooms in refusals, for an account that votes for more than one owner."""
+    duplicate = f"{label}已经投过票了，每位业主只能投一次，投票后不能更改。" if label else DUPLICATE
     if choice not in CHOICE_LABELS:
         raise DomainError("请选择：同意、反对或弃权。")
     owner_key = roll[0].owner_key
@@ -148,10 +202,10 @@ def _record(vote: Vote, roll: list[VoteRoll], choice: str, channel: str, now: da
     if existing is not None:
         same_kind = _kind(existing.channel) == _kind(channel)
         if same_kind and not vote.allow_change_until_close:
-            raise DomainError(DUPLICATE)
+            raise DomainError(duplicate)
         if not same_kind and _kind(channel) != vote.both_ways_rule:
             if channel in ELECTRONIC:
-                raise DomainError("您的纸质表决票已登记，按本小区规则以纸质票为准，网上不能再投。")
+                raise DomainError(f"{label or '您'}的纸质表决票已登记，按本小区规则以纸质票为准，网上不能再投。")
             # A paper ballot that loses under the estate's rule: keep it and its scan on file, count the other.
             loser = Ballot(vote_id=vote.id, owner_key=owner_key, choice=choice, channel=channel, cast_at=now,
                            entered_by=entered_by, scan_id=scan_id, receipt_hash=digest)
@@ -172,12 +226,13 @@ def _record(vote: Vote, roll: list[VoteRoll], choice: str, channel: str, now: da
     except IntegrityError:
         # Two casts raced: the database constraint let exactly one in; undo everything of this one.
         db.session.rollback()
-        raise DomainError(DUPLICATE) from None
+        raise DomainError(duplicate) from None
     return Cast(ballot, code, note=note)
 
 
-def cast(openid: str, vote_id: int, choice: str, channel: str = "h5") -> Cast:
-    """An owner votes electronically (chat or H5); refused with a message, nothing written, when not allowed."""
+def cast(openid: str, vote_id: int, choice: str, channel: str = "h5", room_id: int | None = None) -> Cast:
+    """An owner votes electronically (chat or H5) for the owner of `room_id` (needed when the account holds rooms
+    of several owners); refused with a message, nothing written, when not allowed."""
     if channel not in ELECTRONIC:
         raise PermissionDenied("纸质票只能由工作人员登记。")
     try:
@@ -185,12 +240,14 @@ def cast(openid: str, vote_id: int, choice: str, channel: str = "h5") -> Cast:
         vote = _open_vote_for_casting(vote_id, now)
         binding.require_owner_binding(openid)
         account = binding.account_for(openid)
-        roll = [row for row in _roll_for_person(vote, account.person_id) if not row.developer_held]
-        if not roll:
-            raise PermissionDenied("您名下没有参加本次表决的房屋。共有的房屋由登记的表决人投票。")
-        result = _record(vote, roll, choice, channel, now, account_id=account.id)
+        mine = voices(account, vote)
+        if not mine:
+            raise PermissionDenied(NO_ROOMS)
+        voice = _pick(mine, room_id)
+        result = _record(vote, voice.rows, choice, channel, now, account_id=account.id,
+                         label=voice.label if len(mine) > 1 else "")
         audit.record("resident", account.id, "ballot_cast", "vote", vote.id, owner_key=result.ballot.owner_key,
-                     channel=channel, rooms=len(roll), note=result.note)
+                     channel=channel, rooms=len(voice.rows), note=result.note)
         db.session.commit()
         return result
     except DomainError:
@@ -221,7 +278,7 @@ def enter_paper(user, vote_id: int, room_id: int, choice: str, scan: bytes, file
                             sha256=hashlib.sha256(scan).hexdigest())
         db.session.add(stored)
         db.session.flush()
-        result = _record(vote, roll, choice, "paper", now, entered_by=user.id, scan_id=stored.id)
+        result = _record(vote, roll, choice, "paper", now, entered_by=user.id, scan_id=stored.id, label=row.label)
         audit.record_staff(user, "ballot_paper", "vote", vote.id, owner_key=row.owner_key, room_id=room_id,
                            scan_id=stored.id, scan_sha256=stored.sha256, note=result.note)
         db.session.commit()
@@ -231,8 +288,9 @@ def enter_paper(user, vote_id: int, room_id: int, choice: str, scan: bytes, file
         raise
 
 
-def check_receipt(code: str, person_id: int | None = None) -> dict:
-    """What a receipt code proves: the ballot counts (and, to its owner, how they voted)."""
+def check_receipt(code: str, person_ids: Collection[int] | int | None = None) -> dict:
+    """What a receipt code proves: the ballot counts (and, to its owner — one of `person_ids` — how they voted)."""
+    owners = {person_ids} if isinstance(person_ids, int) else set(person_ids or ())
     digest = _receipt_hash(code or "")
     ballot = db.session.scalar(select(Ballot).where(Ballot.receipt_hash == digest))
     if ballot is None:
@@ -243,9 +301,14 @@ def check_receipt(code: str, person_id: int | None = None) -> dict:
     vote = db.session.get(Vote, ballot.vote_id)
     info = {"status": "counted", "plan": vote.plan.title, "cast_at": ballot.cast_at, "channel": ballot.channel,
             "message": "您的表决票已记录，将计入结果。"}
-    if person_id is not None and person_id == ballot.person_id:
+    if ballot.person_id is not None and ballot.person_id in owners:
         info["choice"] = CHOICE_LABELS[ballot.choice]
     return info
+
+
+def receipt_owners(account: ResidentAccount) -> set[int]:
+    """The register persons whose ballots this account casts (their receipts may show the choice to it)."""
+    return {_owner_key(b.room)[1] for b in account.active_bindings() if b.relation == "owner"} - {None}
 
 
 def turnout(vote: Vote) -> dict:

@@ -14,7 +14,7 @@ from app.extensions import db, kv
 from app.models import (BindingCode, BindingRequest, Consent, ResidentAccount, RoleGrant, Room, RoomBinding,
                         StaffUser)
 from app.models.person import RELATIONS
-from app.services import audit, outbox
+from app.services import audit, binding_review, outbox
 from app.services.errors import DomainError, NotFound, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,14 @@ CODE_VALID_DAYS = 180
 TRIES_PER_HOUR = 5
 REQUESTS_PER_DAY = 3
 ROOM_REQUESTS_PER_DAY = 5
+
+
+class BindingNeedsApproval(DomainError):
+    """A valid code that may not bind this account directly: it became a request for staff (`request`)."""
+
+    def __init__(self, message: str, request: BindingRequest):
+        super().__init__(message)
+        self.request = request
 
 
 @dataclass
@@ -142,7 +150,10 @@ def _refuse_tenant_upgrade(account: ResidentAccount, room_id: int, relation: str
 
 
 def bind_with_code(openid: str, code: str) -> RoomBinding:
-    """Bind the resident as owner of the room a one-time code was printed for."""
+    """Bind the resident as owner of the room a one-time code was printed for.
+
+    A code for another owner's room than those the account holds, or one room more than a household holds, is
+    used up but binds nothing: it becomes a request for staff, who are alerted (BindingNeedsApproval, committed)."""
     account = account_for(openid)
     _require_consent(account)
     if kv().hit_limit(f"bind-try:{openid}", TRIES_PER_HOUR, 3600):
@@ -166,9 +177,27 @@ def bind_with_code(openid: str, code: str) -> RoomBinding:
     if claimed.rowcount != 1:
         db.session.rollback()
         raise DomainError("这个绑定码已经用过了。如需再绑定，请联系楼栋长补发。")
+    problem = binding_review.code_problem(account, found.room)
+    if problem is not None:
+        _code_request(account, found.room, problem)
     binding = _bind(account, found.room, "owner", "code")
     db.session.commit()
     return binding
+
+
+def _code_request(account: ResidentAccount, room: Room, problem: binding_review.CodeProblem) -> None:
+    """Turn a code the account may not use directly into a request; alert the estate's office staff; commit."""
+    request = BindingRequest(account_id=account.id, room_id=room.id, relation="owner", claimed_name="",
+                             phone_last4="", method="code")
+    db.session.add(request)
+    db.session.flush()
+    _notify_reviewers(request, binding_review.office_staff_for(room) + approvers_for(room))
+    log.warning("binding code turned into a request account=%s room=%s: %s", account.id, room.id, problem.staff)
+    audit.record("resident", account.id, "request_binding", "room", room.id, relation="owner", method="code",
+                 problem=problem.staff)
+    db.session.commit()
+    raise BindingNeedsApproval(f"{problem.resident}，不能直接绑定。已转为绑定申请（编号{request.id}），"
+                               "社区核对后会通知您。", request)
 
 
 def _bind(account: ResidentAccount, room: Room, relation: str, method: str) -> RoomBinding:
@@ -210,14 +239,17 @@ def request_binding(openid: str, room: Room, claimed_name: str, phone_last4: str
                              claimed_name=claimed_name, phone_last4=phone_last4)
     db.session.add(request)
     db.session.flush()
-    for user in approvers_for(room):
-        outbox.enqueue(user.openid, "text", {"text": (
-            f"新的绑定申请（编号{request.id}）：{room.label}，申请人{privacy.mask_name(claimed_name)}"
-            f"（{RELATIONS[relation]}）。请在后台核对，或回复“同意 {request.id}”/“拒绝 {request.id}”。")},
-            key=f"binding-request:{request.id}:to:{user.id}")
+    _notify_reviewers(request, approvers_for(room))
     audit.record("resident", account.id, "request_binding", "room", room.id, relation=relation)
     db.session.commit()
     return request
+
+
+def _notify_reviewers(request: BindingRequest, users: list[StaffUser]) -> None:
+    """Tell each reviewer about the request with its comparison beside the register (one message per person)."""
+    text = binding_review.notice_text(request, binding_review.compare(request))
+    for user in {u.id: u for u in users}.values():
+        outbox.enqueue(user.openid, "text", {"text": text}, key=f"binding-request:{request.id}:to:{user.id}")
 
 
 def approvers_for(room: Room) -> list[StaffUser]:
@@ -255,17 +287,31 @@ def pending_requests(user: StaffUser) -> list[BindingRequest]:
     return [r for r in requests if may_decide(user, r.room)]
 
 
-def decide_request(user: StaffUser, request_id: int, approve: bool, note: str = "") -> BindingRequest:
-    """Approve or reject a pending request once; a second decision is refused."""
+def decide_request(user: StaffUser, request_id: int, approve: bool, note: str = "", *, channel: str = "dashboard",
+                   reason: str = "") -> BindingRequest:
+    """Approve or reject a pending request once; a second decision is refused.
+
+    A request that does not match the register is approved only in the dashboard, with a typed `reason` that goes
+    to the audit log; from chat (`channel="chat"`) it can only be rejected."""
     request = db.session.get(BindingRequest, request_id)
     if request is None or not may_decide(user, request.room):
         raise NotFound("没有找到这条绑定申请，或不在您的管辖范围内。")
     if request.status != "pending":
         raise DomainError(f"这条申请已经处理过了（{'已通过' if request.status == 'approved' else '已驳回'}）。")
+    comparison = binding_review.compare(request)
+    reason = reason.strip()[:200]
+    if approve and not comparison.matches:
+        if channel == "chat":
+            raise DomainError(binding_review.chat_refusal(request, comparison))
+        missing = binding_review.reason_problem(comparison, reason)
+        if missing:
+            raise DomainError(missing)
     status = "approved" if approve else "rejected"
+    stored_note = (reason or note) if approve else note
     won = db.session.execute(update(BindingRequest).where(BindingRequest.id == request.id,
                                                           BindingRequest.status == "pending")
-                             .values(status=status, decided_at=clock.now(), decided_by=user.id, note=note[:200]))
+                             .values(status=status, decided_at=clock.now(), decided_by=user.id,
+                                     note=stored_note[:200]))
     if won.rowcount != 1:
         db.session.rollback()
         raise DomainError("这条申请已经处理过了。")
@@ -276,8 +322,11 @@ def decide_request(user: StaffUser, request_id: int, approve: bool, note: str = 
     else:
         text = f"您对{request.room.label}的绑定申请未通过。{note or '如有疑问请联系楼栋长。'}"
     outbox.enqueue(request.account.openid, "text", {"text": text}, key=f"binding-decision:{request.id}")
+    detail = {"channel": channel, "mismatch": comparison.problems}
+    if reason:
+        detail["reason"] = reason
     audit.record("staff", user.id, "approve_binding" if approve else "reject_binding", "binding_request",
-                 request.id)
+                 request.id, **detail)
     db.session.commit()
     return request
 

@@ -9,8 +9,9 @@ from flask_login import current_user, login_required
 from app import clock
 from app.extensions import db
 from app.models import Room
+from app.models.binding import REQUEST_METHODS
 from app.models.person import RELATIONS
-from app.services import audit, binding, scope, staff_links
+from app.services import audit, binding, binding_review, scope, staff_links
 from app.services.errors import DomainError
 from app.services.slips import binding_slips_pdf, valid_until_text
 from app.web.auth import role_required
@@ -29,14 +30,11 @@ def requests():
     """Pending requests, each beside what the register says about that room."""
     rows = []
     for item in binding.pending_requests(current_user):
-        owners = [{"name": o.person.name, "last4": (o.person.phone or "")[-4:] or "—",
-                   "voter": o.is_designated_voter} for o in item.room.ownerships]
-        rows.append({"request": item, "owners": owners,
-                     "name_match": any(o["name"] == item.claimed_name for o in owners),
-                     "phone_match": any(o["last4"] == item.phone_last4 for o in owners)})
+        rows.append({"request": item, "check": binding_review.compare(item)})
         audit.record_staff(current_user, "view", "binding_request", item.id, room_id=item.room_id)
     db.session.commit()
-    return render_template("admin/binding_requests.html", rows=rows, relations=RELATIONS)
+    return render_template("admin/binding_requests.html", rows=rows, relations=RELATIONS, methods=REQUEST_METHODS,
+                           reason_min=binding_review.REASON_MIN_CHARS)
 
 
 @bp.post("/binding/requests/<int:request_id>")
@@ -45,7 +43,8 @@ def decide(request_id: int):
     """Approve or reject one request (a second decision is refused with a message)."""
     approve = request.form.get("decision") == "approve"
     try:
-        binding.decide_request(current_user, request_id, approve, note=request.form.get("note", ""))
+        binding.decide_request(current_user, request_id, approve, note=request.form.get("note", ""),
+                               reason=request.form.get("reason", ""))
         flash("已通过，已通知居民。" if approve else "已驳回，已通知居民。", "ok")
     except DomainError as exc:
         db.session.rollback()

@@ -91,8 +91,11 @@ def bind():
                 binding.record_consent(g.openid, channel="h5")
                 message = "已记录您的同意，请继续绑定。"
             elif action == "code":
-                result = binding.bind_with_code(g.openid, request.form.get("code", ""))
-                message = f"绑定成功：{result.room.estate.name}{result.room.label}（业主）。"
+                try:
+                    result = binding.bind_with_code(g.openid, request.form.get("code", ""))
+                    message = f"绑定成功：{result.room.estate.name}{result.room.label}（业主）。"
+                except binding.BindingNeedsApproval as pending:  # saved as a request: news, not an error
+                    message = pending.message
             elif action == "request":
                 room = _find_room(request.form.get("estate", ""), request.form.get("building", ""),
                                   request.form.get("unit", ""), request.form.get("room", ""))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db, kv
-from app.models import Ballot, Plan, Vote
+from app.models import Plan, Vote
 from app.models.vote import CHOICE_LABELS
 from app.services import audit, ballots, binding, plans, vote_results
 from app.services.errors import DomainError, NotFound
@@ -70,19 +70,17 @@ def ballot(vote_id: int):
         try:
             if request.form.get("confirm") != "1":
                 raise DomainError("请勾选“我确认以上选择”后再提交。")
-            result = ballots.cast(g.openid, vote.id, request.form.get("choice", ""), channel="h5")
+            result = ballots.cast(g.openid, vote.id, request.form.get("choice", ""), channel="h5",
+                                  room_id=request.form.get("room_id", type=int))
             receipt = result.receipt
             message = f"投票成功：{CHOICE_LABELS[result.ballot.choice]}。{result.note}"
         except DomainError as exc:
             db.session.rollback()
             error = exc.message
-    account = binding.account_for(g.openid)
-    mine = None
-    if account.person_id is not None:
-        mine = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                      Ballot.person_id == account.person_id))
+    # One form per owner whose rooms the account holds: a room already voted (say on paper) does not hide another.
+    voices = ballots.voices(binding.account_for(g.openid), vote)
     db.session.commit()
-    return render_template("plans/h5_ballot.html", vote=vote, plan=vote.plan, choices=CHOICE_LABELS, mine=mine,
+    return render_template("plans/h5_ballot.html", vote=vote, plan=vote.plan, choices=CHOICE_LABELS, voices=voices,
                            receipt=receipt, message=message, error=error, now=clock.now()), (422 if error else 200)
 
 
@@ -106,7 +104,7 @@ def receipt():
         try:
             if kv().hit_limit(f"vote-receipt:{account.id}", 10, 3600):  # codes cannot be guessed by trying
                 raise DomainError("查询次数太多了，请一小时后再试。")
-            info = ballots.check_receipt(request.form.get("code", ""), account.person_id)
+            info = ballots.check_receipt(request.form.get("code", ""), ballots.receipt_owners(account))
         except DomainError as exc:
             error = exc.message
         audit.record("resident", account.id, "receipt_check", "vote_receipt", "", found=info is not None)

@@ -92,9 +92,9 @@ def test_request_approved_by_the_building_head_once(room):
     other_head = make_staff_user("lzz9", role="building_head", scope=make_building(room.estate, "9"))
     db.session.commit()
     binding.record_consent("o-wife")
-    request = binding.request_binding("o-wife", room, "李秀英", "5678", "family")
+    request = binding.request_binding("o-wife", room, "张建国", "5678", "family")  # the owner's name, as asked
     notice = db.session.scalar(select(OutboxMessage).where(OutboxMessage.openid == "o-head"))
-    assert f"同意 {request.id}" in notice.payload["text"] and "李*" in notice.payload["text"]
+    assert f"同意 {request.id}" in notice.payload["text"] and "张**" in notice.payload["text"]
     with pytest.raises(NotFound):
         binding.decide_request(other_head, request.id, approve=True)
     decided = binding.decide_request(head, request.id, approve=True)
@@ -108,10 +108,10 @@ def test_tenant_cannot_become_owner(room):
     head = make_staff_user("lzz5", role="building_head", scope=room.building)
     db.session.commit()
     binding.record_consent("o-tenant")
-    request = binding.request_binding("o-tenant", room, "王五", "0000", "tenant")
+    request = binding.request_binding("o-tenant", room, "张建国", "5678", "tenant")
     binding.decide_request(head, request.id, approve=True)
     with pytest.raises(DomainError, match="不能自行改为业主"):
-        binding.request_binding("o-tenant", room, "王五", "0000", "owner")
+        binding.request_binding("o-tenant", room, "张建国", "5678", "owner")
     [issued] = binding.issue_codes([room], actor="staff:1")
     with pytest.raises(DomainError, match="不能自行改为业主"):
         binding.bind_with_code("o-tenant", issued.code)
