@@ -447,8 +447,8 @@ class RedisStore(KeyValueStore):
         cursor = "0"
         while True:
             cursor, keys = self._one("SCAN", cursor, "MATCH", self.prefix + pattern, "COUNT", 500)
-            if keys:  # one round trip for the batch's values (a key may expire in between: None)
-                values = self._call(*(("GET", key) for key in keys))
+            if keys:  # MGET: one round trip, None for a key that expired meanwhile or holds no string
+                values = self._one("MGET", *keys)
                 yield from ((key[len(self.prefix):], value) for key, value in zip(keys, values))
             if str(cursor) == "0":
                 break

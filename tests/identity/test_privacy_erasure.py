@@ -115,3 +115,12 @@ def test_same_wechat_can_start_again_after_erasure(world):
     db.session.commit()
     assert privacy_rights.my_data(OPENID)["报事报修"] == [] and fresh.person_id is None
     assert CO_OWNER not in json.dumps(privacy_rights.my_data(OPENID), ensure_ascii=False)
+
+
+def test_erasure_from_chat_leaves_nothing_in_the_store(world):
+    from chatkit import run_table
+
+    run_table(OPENID, [("注销账号", "台账上的业主姓名和电话由社区保管"), ("确认注销", "已注销")])
+    db.session.expire_all()
+    assert found(OPENID, dump_database()) == []
+    assert [(k, v) for k, v in dump_store() if OPENID in k or OPENID in (v or "")] == []
