@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -77,6 +78,10 @@ class KeyValueStore:
 
     def clear(self) -> None:
         """Remove every key of this store (tests and demo resets)."""
+        raise NotImplementedError
+
+    def items(self, pattern: str = "*") -> Iterator[tuple[str, str | None]]:
+        """(key, value) of every live key matching a glob pattern, in batches (erasure scans the store with it)."""
         raise NotImplementedError
 
     def _release_if_owner(self, key: str, token: str) -> None:
@@ -266,6 +271,12 @@ class MemoryStore(KeyValueStore):
     def clear(self) -> None:
         with self._mutex:
             self._data.clear()
+
+    def items(self, pattern: str = "*") -> Iterator[tuple[str, str | None]]:
+        with self._mutex:
+            found = [(key, item[0]) for key in list(self._data) if fnmatch.fnmatchcase(key, pattern)
+                     and (item := self._live(key)) is not None]
+        yield from found
 
     def _release_if_owner(self, key: str, token: str) -> None:
         with self._mutex:
@@ -460,6 +471,16 @@ class RedisStore(KeyValueStore):
             cursor, keys = self._one("SCAN", cursor, "MATCH", self.prefix + "*", "COUNT", 500)
             if keys:
                 self._one("DEL", *keys)
+            if str(cursor) == "0":
+                break
+
+    def items(self, pattern: str = "*") -> Iterator[tuple[str, str | None]]:
+        cursor = "0"
+        while True:
+            cursor, keys = self._one("SCAN", cursor, "MATCH", self.prefix + pattern, "COUNT", 500)
+            if keys:  # MGET: one round trip, None for a key that expired meanwhile or holds no string
+                values = self._one("MGET", *keys)
+                yield from ((key[len(self.prefix):], value) for key, value in zip(keys, values))
             if str(cursor) == "0":
                 break
 

@@ -182,7 +182,7 @@ def erase_resume(turn: Turn) -> Reply:
     if turn.text.strip() == "确认注销":
         privacy_rights.erase_account(turn.inbound.openid)
         turn.conversation.end()
-        return TextReply("您的账号已注销，姓名、手机号和绑定关系已删除。以后需要时可以重新绑定。")
+        return TextReply(privacy_rights.ERASED)
     turn.conversation.end()
     return TextReply("好的，没有注销。")
 

@@ -78,9 +78,10 @@ def _my_data(turn: Turn, found: re.Match) -> Reply:
 
 
 def _erase(turn: Turn, found: re.Match) -> Reply:
+    from app.services.privacy_rights import ERASE_WARNING
+
     turn.conversation.start("erase", "confirm", turn.text)
-    return TextReply("注销后将解除房屋绑定，删除您的姓名和手机号；缴费和表决记录会匿名保存。"
-                     "确定注销请回复“确认注销”，回复其他内容则不注销。")
+    return TextReply(ERASE_WARNING + "确定注销请回复“确认注销”，回复其他内容则不注销。")
 
 
 def _code(turn: Turn, found: re.Match) -> Reply | None:

@@ -13,7 +13,7 @@ from app.models.types import AwareDateTime
 
 CHANNELS = {"custom": "客服消息", "template": "模板消息", "subscribe": "订阅消息"}
 STATUSES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败",
-            "undeliverable": "无法送达"}
+            "undeliverable": "无法送达", "cancelled": "已取消"}
 
 
 class OutboxMessage(db.Model):

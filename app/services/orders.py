@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.extensions import db
 from app.models import CatalogItem, Order, OrderEvent, Room, StaffUser
+from app.models.service import OPEN_STATUSES
 from app.services import catalogue, outbox
 from app.services.binding import account_for
 from app.services.errors import DomainError
@@ -259,6 +260,18 @@ def cancel(openid: str, number: str) -> Order:
     _tell_resident(order, event, f"已取消 {order.number}，没有收费。")
     db.session.commit()
     return order
+
+
+def withdraw(order: Order, reason: str) -> bool:
+    """Cancel an open order for a reason outside the resident's choice (their account was erased); the providers
+    are told. The caller commits; False when the order was no longer open."""
+    before = order.status
+    if not _claim(order, OPEN_STATUSES, {"status": "cancelled", "closed_at": clock.now()}):
+        return False
+    event = _event(order, "system", "", "cancel", before, "cancelled", reason=reason)
+    _notify_providers(order, event, f"{order.number}（{order.item_name}，{when_text(order.scheduled_at)}）"
+                      "居民已注销账号，订单已取消，不用上门了。")
+    return True
 
 
 def complete(user: StaffUser, number: str) -> Order:

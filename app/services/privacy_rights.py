@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import select
 
-from app import clock, privacy
-from app.extensions import db, kv
-from app.models import Consent, ResidentAccount, RoomBinding
-from app.models.person import BINDING_STATUSES, RELATIONS
+from app import clock
+from app.extensions import db
+from app.models import ResidentAccount
 from app.services import audit
 from app.services.errors import NotFound
+from app.services.privacy_erasure import MARKER, erase_account  # noqa: F401  (callers erase through this module)
+from app.services.privacy_export import export, fmt
+
+# What erasure removes and what the community keeps, in the words every channel uses.
+ERASE_WARNING = ("注销后将删除您的微信标识、房屋绑定、同意记录和还没发出的消息，取消未完成的服务订单，"
+                 "您写的报修内容、评价和意见也一并删除。台账上的业主姓名和电话由社区保管，不会删除；"
+                 "报修、缴费和表决记录不再和您的微信关联，只保留编号和房号，票数照常计算。")
+ERASED = "您的账号已注销：微信标识、房屋绑定和您写的内容已删除。以后需要时可以重新绑定。"
+ERASED_PAGE = ("您的微信标识、房屋绑定、同意记录和您写的内容已删除。台账上的业主登记信息由社区保管；"
+               "报修、缴费和表决记录只保留编号和房号，不再和您关联。")
 
 
 def _account(openid: str) -> ResidentAccount:
@@ -22,23 +29,21 @@ def _account(openid: str) -> ResidentAccount:
 
 
 def my_data(openid: str) -> dict:
-    """Everything Linli holds about this resident, phones masked, for the chat summary and the export."""
+    """Everything Linli holds about this resident (phones masked), for the /h5/me page, the chat and the export."""
     account = _account(openid)
-    person = account.person
-    bindings = db.session.scalars(select(RoomBinding).where(RoomBinding.account_id == account.id)
-                                  .order_by(RoomBinding.id)).all()
-    consents = db.session.scalars(select(Consent).where(Consent.account_id == account.id)).all()
+    data = export(account)
     audit.record("resident", account.id, "view_own_data", "resident_account", account.id)
     db.session.commit()
-    return {
-        "账号": {"关注状态": "已关注" if account.subscribed else "已取消关注",
-               "首次关注": _fmt(account.subscribed_at), "最近互动": _fmt(account.last_message_at)},
-        "登记信息": ({"姓名": person.name, "手机号": person.masked_phone} if person else None),
-        "绑定房屋": [{"房屋": b.room.label, "小区": b.room.estate.name, "关系": RELATIONS.get(b.relation, b.relation),
-                  "状态": BINDING_STATUSES.get(b.status, b.status), "时间": _fmt(b.decided_at or b.created_at)}
-                 for b in bindings],
-        "同意记录": [{"说明版本": c.notice_version, "同意时间": _fmt(c.accepted_at)} for c in consents],
-    }
+    return data
+
+
+def export_data(openid: str) -> dict:
+    """The download of /h5/me/export.json: my_data with when it was made, audit-logged as an export."""
+    account = _account(openid)
+    data = {"导出时间": fmt(clock.now()), **export(account)}
+    audit.record("resident", account.id, "export_own_data", "resident_account", account.id)
+    db.session.commit()
+    return data
 
 
 def summary_text(openid: str) -> str:
@@ -51,29 +56,3 @@ def summary_text(openid: str) -> str:
     lines.append("绑定房屋：" + ("；".join(f"{b['小区']}{b['房屋']}（{b['关系']}）" for b in rooms) if rooms else "无"))
     lines.append("姓名或手机有误，请联系社区更正。回复“注销账号”可删除您的账号。")
     return "\n".join(lines)
-
-
-def erase_account(openid: str) -> None:
-    """Delete an account: unbind, erase name and phone, pseudonymise the rest (ballots and payments still count)."""
-    account = _account(openid)
-    now = clock.now()
-    for binding in db.session.scalars(select(RoomBinding).where(RoomBinding.account_id == account.id,
-                                                                RoomBinding.status.in_(["bound", "pending"]))):
-        binding.status, binding.decided_at = "unbound", now
-    person = account.person
-    if person is not None:
-        # The person row stays (ownership, ballots, payments point at it) with nothing that names them.
-        person.name = f"已注销用户{person.id}"
-        person.set_phone(None)
-        person.erased_at = now
-    pseudonym = "erased-" + hashlib.sha256(privacy.keyed_hash("openid|" + openid).encode()).hexdigest()[:24]
-    account.openid = pseudonym
-    account.subscribed = False
-    account.last_message_at = None
-    kv().delete(f"conv:{openid}")
-    audit.record("resident", account.id, "erase_account", "resident_account", account.id)
-    db.session.commit()
-
-
-def _fmt(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""

@@ -123,14 +123,14 @@ def me():
         data = privacy_rights.my_data(g.openid)
     except DomainError:
         data = None
-    return render_template("h5/me.html", data=data)
+    return render_template("h5/me.html", data=data, erase_warning=privacy_rights.ERASE_WARNING)
 
 
 @bp.get("/me/export.json")
 @resident_required
 def export_me():
     """Download my data as JSON (PIPL Art. 45)."""
-    response = jsonify(privacy_rights.my_data(g.openid))
+    response = jsonify(privacy_rights.export_data(g.openid))
     response.headers["Content-Disposition"] = "attachment; filename=linli-my-data.json"
     return response
 
@@ -141,6 +141,7 @@ def delete_me():
     """Delete my account after an explicit confirmation."""
     if request.form.get("confirm") != "注销":
         return render_template("h5/me.html", data=privacy_rights.my_data(g.openid),
+                               erase_warning=privacy_rights.ERASE_WARNING,
                                error="请在框中输入“注销”两个字以确认。"), 422
     privacy_rights.erase_account(g.openid)
     response = redirect(url_for("resident.deleted"))
@@ -151,5 +152,4 @@ def delete_me():
 
 @bp.get("/deleted")
 def deleted():
-    return render_template("h5/message.html", title="账号已注销",
-                           message="您的姓名、手机号和绑定关系已删除。缴费和表决记录按规定匿名保存。")
+    return render_template("h5/message.html", title="账号已注销", message=privacy_rights.ERASED_PAGE)

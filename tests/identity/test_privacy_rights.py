@@ -1,4 +1,4 @@
-"""A resident can see, export and delete what Linli holds; deletion leaves no name or phone behind."""
+"""A resident can see, export and delete what Linli holds; deletion keeps the register's owner record."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Ownership, Person, ResidentAccount
+from app.models import Ownership, Person, ResidentAccount, RoomBinding
 from app.services import binding, privacy_rights
 from app.services.errors import NotFound
 from factories import make_building, make_estate, make_person, make_room, make_unit
@@ -32,15 +32,15 @@ def test_my_data_is_masked(bound):
     assert "138****5678" in text and "13812345678" not in text
 
 
-def test_erase_leaves_no_name_or_phone_but_keeps_ownership(bound):
+def test_erase_removes_the_account_but_keeps_the_register_owner(bound):
     person_id = db.session.scalar(select(Person.id).where(Person.name == "张建国"))
     privacy_rights.erase_account("o-zhang")
     db.session.expire_all()
+    # The register's owner record is the community's, not the resident's WeChat data: it stays as it was.
     person = db.session.get(Person, person_id)
-    assert "张建国" not in person.name and person.phone is None and person.phone_hash is None
-    assert person.erased_at is not None
+    assert person.name == "张建国" and person.phone == "13812345678" and person.erased_at is None
     assert db.session.scalar(select(ResidentAccount).where(ResidentAccount.openid == "o-zhang")) is None
-    # The room still has its (now anonymous) owner, so votes and fee totals still add up.
+    assert db.session.scalar(select(RoomBinding.id)) is None
     assert db.session.scalar(select(Ownership.person_id).where(Ownership.room_id == bound.id)) == person_id
     with pytest.raises(NotFound):
         privacy_rights.my_data("o-zhang")
