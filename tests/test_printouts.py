@@ -156,25 +156,50 @@ def test_notice_png_is_drawn_in_chinese_with_the_font(long_world):
         left, top, right, bottom = fonts.pil_font(op.size).getbbox(op.text)
         x, y = op.xy
         assert 0 <= x + left and x + right <= image.width and 0 <= y + top and y + bottom <= image.height, op.text
+    assert "".join(op.text for op in layout.texts[:2]).startswith(LONG_ESTATE)  # shrunk, then wrapped
     # The title really is drawn with the Chinese font: the same text drawn alone gives the same pixels.
     title = layout.texts[0]
-    assert title.text.startswith(LONG_ESTATE)
-    alone = Image.new("RGB", image.size, "#1f7a4d")
+    alone = Image.new("RGB", image.size, layout.rects[0][1])
     ImageDraw.Draw(alone).text(title.xy, title.text, font=fonts.pil_font(title.size), fill="white")
-    box = (0, 0, image.width, 130)
+    left, top, right, bottom = fonts.pil_font(title.size).getbbox(title.text)
+    box = (title.xy[0] + left, title.xy[1] + top, title.xy[0] + right, title.xy[1] + bottom)
     assert ImageChops.difference(image.convert("RGB").crop(box), alone.crop(box)).getbbox() is None
 
 
-def test_printing_without_the_font_is_an_error_not_boxes(long_world, monkeypatch):
-    estate, _ = long_world
-    monkeypatch.setattr(fonts, "FONT_PACKAGE", "no_such_font_package")
-    fonts.cjk_font_path.cache_clear()
-    fonts.pil_font.cache_clear()
-    try:
-        item = collection.notice(estate, (date(2026, 4, 1), date(2026, 6, 30)))
-        with pytest.raises(fonts.FontMissing, match="中文字体"):
-            collection.notice_png(item)
-    finally:
-        fonts.cjk_font_path.cache_clear()
-        fonts.pil_font.cache_clear()
+def test_commands_without_o_write_under_instance_and_say_where(app, long_world, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
 
+    from app.cli import cli
+    from app.models import Provider
+
+    estate, _ = long_world
+    db.session.add(Provider(name="邻家/便民维修部", street_id=estate.community.street_id))
+    db.session.commit()
+    checkout = tmp_path / "checkout"  # where the operator happens to stand: nothing may land here
+    checkout.mkdir()
+    monkeypatch.chdir(checkout)
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
+    runs = {("binding-codes", estate.name): f"绑定码-{LONG_ESTATE}.pdf",
+            ("qr-sheet", estate.name, "--units"): f"{LONG_ESTATE}-单元二维码.pdf",
+            ("service-statement", "邻家/便民维修部", "--month", "2026-06"): "邻家-便民维修部-对账单-2026-06.xlsx"}
+    for args, name in runs.items():
+        result = CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: app))
+        assert result.exit_code == 0, result.output
+        written = tmp_path / "instance" / name
+        assert written.stat().st_size > 0 and str(written) in result.output, result.output
+    result = CliRunner().invoke(cli, ["export-register", "台账.xlsx"], obj=ScriptInfo(create_app=lambda: app))
+    assert str(checkout / "台账.xlsx") in result.output  # a file the operator named: where it went, in full
+    assert [p.name for p in checkout.iterdir()] == ["台账.xlsx"]
+
+
+def test_wrap_keeps_words_whole_and_no_line_starts_with_a_closing_mark():
+    from app.services.print_layout import wrap
+
+    text = "如您对费用有异议，或因家庭困难暂时无法缴纳（请说明），请拨打 13812345678 联系社区。"
+    for width in range(3, 20):
+        lines = wrap(text, len, width)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+        assert all(len(line) <= width for line in lines) and not any(line[0] in "，。）" for line in lines)
+        assert not any(line.endswith("（") for line in lines)
+        assert any("13812345678" in line for line in lines) or width < 11

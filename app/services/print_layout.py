@@ -30,7 +30,7 @@ def wrap(text: str, measure: Measure, width: float) -> list[str]:
         carry = ""
         # Pull the last character down with a closing mark (or an opening mark down to its text), so no line
         # starts with "，" and none hangs past the margin.
-        while len(line) > 1 and ((token[0] in NO_LINE_START and not carry) or line[-1] in NO_LINE_END):
+        while len(line) > 1 and ((carry + token)[0] in NO_LINE_START or line[-1] in NO_LINE_END):
             line, carry = line[:-1], line[-1] + carry
         lines.append(line.rstrip())
         line = (carry + token).lstrip()
@@ -87,3 +87,11 @@ def new_canvas(buffer, title: str, pagesize=None):
     pdf = canvas.Canvas(buffer, pagesize=pagesize or A4, pageCompression=1, initialFontName=register_pdf_font())
     pdf.setTitle(title)
     return pdf
+
+
+def png_label(text: str, size: int, width: int, smallest: int | None = None) -> tuple[int, list[str]]:
+    """pdf_label for Pillow: the pixel size and lines of a label in the Chinese font."""
+    from app.services.fonts import pil_font
+
+    size = int(fit_size(text, lambda s: pil_font(int(s)).getlength, size, width, smallest or size))
+    return size, wrap(text, pil_font(size).getlength, width)
