@@ -58,4 +58,4 @@ def export_register_command(file: Path, street: str | None) -> None:
         query = query.where(Street.name == street)
     estates = list(db.session.scalars(query))
     file.write_bytes(export_register(estates))
-    click.echo(f"已导出 {len(estates)} 个小区到 {file}")
+    click.echo(f"已导出 {len(estates)} 个小区到 {file.resolve()}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from flask.cli import with_appcontext
 
@@ -12,13 +10,14 @@ from flask.cli import with_appcontext
 @click.argument("provider")
 @click.option("--month", "-m", default=None, help="月份，如 2026-11（默认本月）")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="输出文件（默认：<服务单位>-对账单-<月份>.xlsx）")
+              help="输出文件（默认：instance/<服务单位>-对账单-<月份>.xlsx）")
 @with_appcontext
 def statement_command(provider: str, month: str | None, output: str | None) -> None:
     """Write the statement of the provider named (or numbered) PROVIDER."""
     from sqlalchemy import select
 
     from app import clock
+    from app.commands.output import output_path
     from app.extensions import db
     from app.models import Provider
     from app.services.errors import DomainError
@@ -34,6 +33,6 @@ def statement_command(provider: str, month: str | None, output: str | None) -> N
         data, rows = statement_xlsx(found, month), statement_rows(found, month)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    path = Path(output or f"{found.name}-对账单-{month}.xlsx")
+    path = output_path(output, f"{found.name}-对账单-{month}.xlsx")
     path.write_bytes(data)
     click.echo(f"已生成 {path}：{found.name} {month}，完成 {len(rows)} 单。")

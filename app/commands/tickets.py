@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from flask.cli import with_appcontext
 
@@ -12,12 +10,13 @@ from flask.cli import with_appcontext
 @click.argument("estate")
 @click.option("--units", is_flag=True, help="每栋楼之后，再为它的每个单元各印一页")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="输出文件（默认：<小区名>-楼栋二维码.pdf，加 --units 时为 <小区名>-单元二维码.pdf）")
+              help="输出文件（默认：instance/<小区名>-楼栋二维码.pdf，加 --units 时为 instance/<小区名>-单元二维码.pdf）")
 @with_appcontext
 def qr_sheet_command(estate: str, units: bool, output: str | None) -> None:
     """Write the QR sheet of the estate named (or numbered) ESTATE; with --units also a page per unit."""
     from sqlalchemy import select
 
+    from app.commands.output import output_path, require_print_font
     from app.extensions import db
     from app.models import Estate
     from app.services.qr import printed_units, qr_sheet_pdf
@@ -31,7 +30,8 @@ def qr_sheet_command(estate: str, units: bool, output: str | None) -> None:
         listed = "、".join(f"{e.id}（{e.community.name}）" for e in found)
         raise click.ClickException(f"有多个同名小区，请用编号：{listed}")
     target = found[0]
-    path = Path(output or f"{target.name}-{'单元' if units else '楼栋'}二维码.pdf")
+    require_print_font()
+    path = output_path(output, f"{target.name}-{'单元' if units else '楼栋'}二维码.pdf")
     path.write_bytes(qr_sheet_pdf(target, units=units))
     if units:
         unit_pages = sum(len(printed_units(b)) for b in target.buildings)

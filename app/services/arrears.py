@@ -11,7 +11,6 @@ from datetime import date
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
 from sqlalchemy import func, select
 
 from app import clock
@@ -22,7 +21,8 @@ from app.services import audit, scope
 from app.services.billing import yuan
 from app.services.errors import DomainError, NotFound, PermissionDenied
 from app.services.reminders import policy_for
-from app.services.slips import FONT, _register_font
+from app.services.fonts import register_pdf_font
+from app.services.print_layout import draw_pdf_lines, new_canvas, pdf_measure, wrap
 
 HEAD_ROLES = ("building_head", "unit_head")
 STAGE_ORDER = ["none", "private", "building_head", "community", "letter"]
@@ -143,12 +143,15 @@ def log_visit(user: StaffUser, room: Room, note: str) -> Visit:
 
 LETTER_BODY = [
     "您好！根据本小区经业主共同决定的收费标准，您名下上述房屋以下费用尚未缴纳：",
-    "此前，我们已通过微信消息提醒、楼栋长上门等方式与您沟通。小区的保洁、维修、安全等公共服务",
-    "依靠每一户业主共同支持，恳请您于收到本函之日起十五日内，到社区服务站或联系楼栋长缴纳。",
+    "此前，我们已通过微信消息提醒、楼栋长上门等方式与您沟通。小区的保洁、维修、安全等公共服务依靠每一户业主共同支持，"
+    "恳请您于收到本函之日起十五日内，到社区服务站或联系楼栋长缴纳。",
     "如您对费用有异议，或因家庭困难暂时无法缴纳，请与社区联系说明情况，我们会认真核实、协商解决。",
     "逾期仍未缴纳的，小区将依法通过调解或诉讼等途径主张权利。本函不影响您正常使用水、电、气、暖。",
     "特此函告。",
 ]
+MARGIN = 25 * mm  # of a letter, on every side
+INDENT = "\u3000\u3000"  # a paragraph's first line starts two characters in, as Chinese letters do
+BODY_SIZE, BODY_LEADING = 12, 7 * mm
 
 
 def letters_pdf(user: StaffUser, estate: Estate, room_ids: list[int]) -> bytes:
@@ -159,10 +162,8 @@ def letters_pdf(user: StaffUser, estate: Estate, room_ids: list[int]) -> bytes:
     today = clock.now().date()
     rooms = [room for room in db.session.scalars(select(Room).where(Room.id.in_(room_ids), Room.estate_id == estate.id)
                                                  .order_by(Room.id))]
-    _register_font()
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
-    pdf.setTitle(f"{estate.name} 缴费催告函")
+    pdf = new_canvas(buffer, f"{estate.name} 缴费催告函")
     printed = 0
     for room in rooms:
         bills = list(db.session.scalars(select(Bill).where(Bill.room_id == room.id, Bill.status == "open",
@@ -187,26 +188,36 @@ def letters_pdf(user: StaffUser, estate: Estate, room_ids: list[int]) -> bytes:
 
 def _letter_page(pdf, estate: Estate, room: Room, bills: list[Bill], number: str, today: date) -> None:
     width, height = A4
-    left, y = 25 * mm, height - 30 * mm
-    pdf.setFont(FONT, 20)
-    pdf.drawCentredString(width / 2, y, "缴费催告函")
-    pdf.setFont(FONT, 10)
-    pdf.drawRightString(width - 25 * mm, y - 9 * mm, f"编号：{number}")
-    pdf.setFont(FONT, 12)
+    inner = width - 2 * MARGIN
+    y = height - 30 * mm
+    draw_pdf_lines(pdf, ["缴费催告函"], MARGIN, y, 20, align="center", width=inner)
+    draw_pdf_lines(pdf, [f"编号：{number}"], MARGIN, y - 9 * mm, 10, align="right", width=inner)
     y -= 22 * mm
-    pdf.drawString(left, y, f"{estate.name} {room.label} 业主：")
-    y -= 10 * mm
-    pdf.drawString(left + 8 * mm, y, LETTER_BODY[0])
-    for bill in bills:
-        y -= 8 * mm
-        pdf.drawString(left + 12 * mm, y, f"· {bill.title}：尚欠 {yuan(bill.amount_fen - bill.paid_fen)} 元，"
-                                          f"{bill.due_on:%Y年%m月%d日}到期")
-    y -= 8 * mm
-    pdf.drawString(left + 12 * mm, y, f"合计：{yuan(sum(b.amount_fen - b.paid_fen for b in bills))} 元")
-    for line in LETTER_BODY[1:]:
-        y -= 9 * mm
-        pdf.drawString(left + (8 * mm if line.startswith(("此前", "如您", "逾期", "特此")) else 0), y, line)
-    y -= 22 * mm
-    pdf.drawRightString(width - 25 * mm, y, f"{estate.community.name}  {estate.name}")
-    pdf.drawRightString(width - 25 * mm, y - 8 * mm, f"{today.year}年{today.month}月{today.day}日")
+    owed = yuan(sum(b.amount_fen - b.paid_fen for b in bills))
+    blocks = [(f"{estate.name} {room.label} 业主：", 0), (INDENT + LETTER_BODY[0], 0),
+              *[(f"· {bill.title}：尚欠 {yuan(bill.amount_fen - bill.paid_fen)} 元，{bill.due_on:%Y年%m月%d日}到期",
+                 12 * mm) for bill in bills],
+              (f"合计：{owed} 元", 12 * mm), *[(INDENT + text, 0) for text in LETTER_BODY[1:]]]
+    measure = pdf_measure(register_pdf_font(), BODY_SIZE)
+    for text, indent in blocks:
+        for line in wrap(text, measure, inner - indent):
+            y = _next_line(pdf, y)
+            draw_pdf_lines(pdf, [line], MARGIN + indent, y, BODY_SIZE)
+            y -= BODY_LEADING
+        y -= 2 * mm
+    y -= 14 * mm
+    # Signed by the community and estate (right-aligned; a long pair of names wraps), then dated.
+    for line in [*wrap(f"{estate.community.name}  {estate.name}", measure, inner * 0.7),
+                 f"{today.year}年{today.month}月{today.day}日"]:
+        y = _next_line(pdf, y)
+        draw_pdf_lines(pdf, [line], MARGIN, y, BODY_SIZE, align="right", width=inner)
+        y -= BODY_LEADING + mm
     pdf.showPage()
+
+
+def _next_line(pdf, y: float) -> float:
+    """The baseline for the next line: a letter with many bills goes on to a second page."""
+    if y >= MARGIN:
+        return y
+    pdf.showPage()
+    return A4[1] - MARGIN - BODY_SIZE

@@ -4,13 +4,10 @@ for the estate's WeChat group, and the history by period and by month."""
 
 from __future__ import annotations
 
-import glob
 import io
-import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from markupsafe import Markup
@@ -21,10 +18,8 @@ from app.extensions import db
 from app.models import Building, Estate
 from app.models.fee import Bill, FeePayment
 from app.services.billing import yuan
-
-log = logging.getLogger(__name__)
-CJK_FONTS = ["/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-             "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/arphic/uming.ttc"]
+from app.services.fonts import pil_font
+from app.services.print_layout import png_label
 
 
 def percent(part: int, whole: int) -> str:
@@ -175,61 +170,81 @@ def notice_svg(item: Notice) -> Markup:
     return Markup("".join(parts))
 
 
-@lru_cache(maxsize=1)
-def cjk_font_path() -> str | None:
-    """A TTF/TTC with Chinese glyphs, or None (then the PNG falls back to plain labels and says so)."""
-    for path in CJK_FONTS + sorted(glob.glob("/usr/share/fonts/**/*CJK*.tt[cf]", recursive=True)):
-        try:
-            with open(path, "rb"):
-                return path
-        except OSError:
-            continue
-    log.warning("no CJK font found: the collection notice PNG uses ASCII labels")
-    return None
+@dataclass
+class TextOp:
+    """One run of text on the notice PNG: top-left corner, text, pixel size, colour."""
+
+    xy: tuple[int, int]
+    text: str
+    size: int
+    fill: str
+
+
+@dataclass
+class NoticeLayout:
+    """Everything the notice PNG draws: its size, filled rectangles, then texts (all in the Chinese font)."""
+
+    width: int
+    height: int
+    rects: list[tuple[tuple[int, int, int, int], str]] = field(default_factory=list)
+    texts: list[TextOp] = field(default_factory=list)
+
+    def lines(self, x: int, y: int, lines: list[str], size: int, fill: str, leading: float = 1.25) -> int:
+        """Add lines from (x, y) down; the y below the last one."""
+        for line in lines:
+            self.texts.append(TextOp((x, y), line, size, fill))
+            y += round(size * leading)
+        return y
+
+
+COLUMNS = [40, 200, 340, 480, 620, 840]  # left edge of each table column, in pixels
+
+
+def notice_layout(item: Notice) -> NoticeLayout:
+    """Where the notice PNG puts each text and bar: a long estate name shrinks or wraps, the footnote wraps,
+    and the image grows to hold them."""
+    layout = NoticeLayout(width=1080, height=0)
+    inner, row_h = layout.width - 80, 74
+    size, lines = png_label(f"{item.estate} 物业费收缴情况公示", 44, inner, smallest=30)
+    y = layout.lines(40, 16, lines, size, "white") + 7
+    y = layout.lines(40, y, [f"缴费期间：{item.period_text}"], 26, "white") + 20
+    layout.rects.append(((0, 0, layout.width, y), "#1f7a4d"))
+    y += 20
+    for x, text in zip(COLUMNS, ["楼栋", "应缴户", "已缴户", "未缴户", "按户收缴率", "按金额收缴率"]):
+        layout.lines(x, y, [text], 26, "#555")
+    for row in item.rows + [item.total]:
+        y += row_h
+        size = 30 if row is item.total else 28
+        name_size, name = png_label(row.name, size, COLUMNS[1] - COLUMNS[0] - 10, smallest=18)
+        layout.lines(COLUMNS[0], y, name, name_size, "#111", leading=1.1)
+        for x, text in zip(COLUMNS[1:], [str(row.billable), str(row.paid), str(row.unpaid), row.household_rate,
+                                         row.amount_rate]):
+            layout.lines(x, y, [text], size, "#111")
+        layout.rects += [((620, y + 40, 800, y + 50), "#eceff1"),
+                         ((620, y + 40, 620 + int(180 * row.household_ratio), y + 50), "#1f7a4d"),
+                         ((840, y + 40, 1040, y + 50), "#eceff1"),
+                         ((840, y + 40, 840 + int(200 * row.amount_ratio), y + 50), "#e0a526")]
+    y += row_h + 20
+    total = item.total
+    y = layout.lines(40, y, [f"应收 {yuan(total.receivable_fen)} 元，实收 {yuan(total.collected_fen)} 元"], 30, "#111")
+    stamp = item.as_of.strftime("%Y-%m-%d %H:%M") if item.as_of else ""
+    size, foot = png_label(f"数据截至 {stamp}。本公示只列汇总数字，不公开任何住户信息。感谢大家的支持！", 24, inner)
+    layout.height = layout.lines(40, y + 22, foot, size, "#666", leading=1.4) + 40
+    return layout
 
 
 def notice_png(item: Notice) -> bytes:
-    """The notice as a PNG (1080 px wide) to post in the estate's WeChat group."""
-    from PIL import Image, ImageDraw, ImageFont
+    """The notice as a PNG (1080 px wide) to post in the estate's WeChat group; FontMissing (never English
+    stand-in labels) when the Chinese font is not installed."""
+    from PIL import Image, ImageDraw
 
-    path = cjk_font_path()
-    font = (lambda size: ImageFont.truetype(path, size)) if path else (lambda size: ImageFont.load_default(size))
-    zh = path is not None
-    width, row_h = 1080, 74
-    height = 400 + row_h * (len(item.rows) + 1)
-    image = Image.new("RGB", (width, height), "white")
+    layout = notice_layout(item)
+    image = Image.new("RGB", (layout.width, layout.height), "white")
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, width, 130), fill="#1f7a4d")
-    title = f"{item.estate} 物业费收缴情况公示" if zh else "Fee collection notice (CJK font not installed)"
-    draw.text((40, 16), title, font=font(44), fill="white")
-    draw.text((40, 78), (f"缴费期间：{item.period_text}" if zh else f"Period: {item.period_start} - {item.period_end}"),
-              font=font(26), fill="white")
-    heads = ["楼栋", "应缴户", "已缴户", "未缴户", "按户收缴率", "按金额收缴率"] if zh else \
-        ["Bldg", "Billable", "Paid", "Unpaid", "Rate (hh)", "Rate (amount)"]
-    xs = [40, 200, 340, 480, 620, 840]
-    y = 150
-    for x, text in zip(xs, heads):
-        draw.text((x, y), text, font=font(26), fill="#555")
-    for row in item.rows + [item.total]:
-        y += row_h
-        name = row.name if zh else row.name.replace("号楼", "").replace("合计", "Total")
-        bold = row is item.total
-        for x, text in zip(xs, [name, str(row.billable), str(row.paid), str(row.unpaid), row.household_rate,
-                                row.amount_rate]):
-            draw.text((x, y), text, font=font(30 if bold else 28), fill="#111")
-        draw.rectangle((620, y + 40, 800, y + 50), fill="#eceff1")
-        draw.rectangle((620, y + 40, 620 + int(180 * row.household_ratio), y + 50), fill="#1f7a4d")
-        draw.rectangle((840, y + 40, 1040, y + 50), fill="#eceff1")
-        draw.rectangle((840, y + 40, 840 + int(200 * row.amount_ratio), y + 50), fill="#e0a526")
-    y += row_h + 20
-    total = item.total
-    line = (f"应收 {yuan(total.receivable_fen)} 元，实收 {yuan(total.collected_fen)} 元" if zh
-            else f"Receivable {yuan(total.receivable_fen)}, collected {yuan(total.collected_fen)} (CNY)")
-    draw.text((40, y), line, font=font(30), fill="#111")
-    stamp = item.as_of.strftime("%Y-%m-%d %H:%M") if item.as_of else ""
-    foot = (f"数据截至 {stamp}。本公示只列汇总数字，不公开任何住户信息。感谢大家的支持！" if zh
-            else f"As of {stamp}. Aggregates only, no household is named.")
-    draw.text((40, y + 60), foot, font=font(24), fill="#666")
+    for box, fill in layout.rects:
+        draw.rectangle(box, fill=fill)
+    for op in layout.texts:
+        draw.text(op.xy, op.text, font=pil_font(op.size), fill=op.fill)
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()

@@ -7,7 +7,6 @@ import io
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -17,19 +16,10 @@ from app.models import Building, Estate, Unit
 from app.models.fee import Bill, FeePayment, FeeSchedule, LedgerEntry
 from app.services import billing, ledger
 from app.services.demo import OLD_ESTATE
+from app.services.fonts import pil_font
 
 # Share of households that pay each quarter, by building: older quarters are better paid than the current one.
 PAY_RATES = {"1": 0.93, "2": 0.86, "3": 0.8, "4": 0.72, "5": 0.88, "6": 0.64}
-
-
-@lru_cache(maxsize=1)
-def _font():
-    from PIL import ImageFont
-
-    from app.services.collection import cjk_font_path
-
-    path = cjk_font_path()
-    return ImageFont.truetype(path, 28) if path else None
 
 
 def _receipt_png(text: str) -> bytes:
@@ -38,8 +28,7 @@ def _receipt_png(text: str) -> bytes:
 
     image = Image.new("RGB", (480, 240), "white")
     draw = ImageDraw.Draw(image)
-    if _font() is not None:
-        draw.text((30, 90), text, font=_font(), fill="black")
+    draw.text((30, 90), text, font=pil_font(28), fill="black")
     draw.rectangle((10, 10, 470, 230), outline="#b3261e", width=3)
     buffer = io.BytesIO()
     image.save(buffer, "PNG")

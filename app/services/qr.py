@@ -11,13 +11,13 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
 from app.models import Building, Estate, RoleGrant, StaffUser, Unit
 from app.services.errors import DomainError
+from app.services.print_layout import draw_pdf_lines, new_canvas, pdf_label
 
 log = logging.getLogger(__name__)
 
@@ -139,44 +139,45 @@ def printed_units(building: Building) -> list[Unit]:
 def qr_sheet_pdf(estate: Estate, units: bool = False) -> bytes:
     """An A4 PDF, one page per building (with `units`, each followed by one page per unit): estate, building (and
     unit) name, the code, three lines of instructions."""
-    from app.services.slips import FONT, _register_font
-
-    _register_font()
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
-    pdf.setTitle(f"{estate.name} {'单元' if units else '楼栋'}报修二维码")
+    pdf = new_canvas(buffer, f"{estate.name} {'单元' if units else '楼栋'}报修二维码")
     buildings = list(estate.buildings)
     if not buildings:
-        pdf.setFont(FONT, 16)
-        pdf.drawString(20 * mm, A4[1] - 30 * mm, f"{estate.name} 还没有楼栋，无法生成二维码。")
+        size, lines = pdf_label(f"{estate.name} 还没有楼栋，无法生成二维码。", 16, A4[0] - 2 * MARGIN, smallest=12)
+        draw_pdf_lines(pdf, lines, MARGIN, A4[1] - 30 * mm, size)
     for building in buildings:
         contacts = "；".join(f"楼栋长 {u.display_name or u.username} {u.public_phone}".strip() for u in _heads(building))
         for unit in [None, *(printed_units(building) if units else [])]:
-            _draw_page(pdf, FONT, estate, place_name(building, unit), code_content(building, unit)[0], contacts)
+            _draw_page(pdf, estate, place_name(building, unit), code_content(building, unit)[0], contacts)
     pdf.save()
     return buffer.getvalue()
 
 
-def _draw_page(pdf: canvas.Canvas, font: str, estate: Estate, title: str, content: str, contacts: str) -> None:
-    # STSong-Light lacks some punctuation (e.g. the middle dot): printed texts use only 、，：。
+MARGIN = 20 * mm  # left and right, for every line of the sheet
+
+
+def _draw_page(pdf, estate: Estate, title: str, content: str, contacts: str) -> None:
     width, height = A4
-    pdf.setFont(font, 22)
-    pdf.drawCentredString(width / 2, height - 30 * mm, estate.name)
-    pdf.setFont(font, 48)
-    pdf.drawCentredString(width / 2, height - 52 * mm, title)
-    pdf.setFont(font, 20)
-    pdf.drawCentredString(width / 2, height - 68 * mm, "公共设施报修、投诉建议")
+    inner = width - 2 * MARGIN
+    # A long estate name shrinks, then wraps upwards into the top margin so the building name keeps its place.
+    size, lines = pdf_label(estate.name, 22, inner, smallest=13)
+    draw_pdf_lines(pdf, lines, MARGIN, height - 30 * mm + (len(lines) - 1) * size * 1.2, size, leading=size * 1.2,
+                   align="center", width=inner)
+    size, lines = pdf_label(title, 48, inner, smallest=16)  # 16 pt still holds 30 characters on one line
+    draw_pdf_lines(pdf, lines, MARGIN, height - 52 * mm, size, align="center", width=inner)
+    draw_pdf_lines(pdf, ["公共设施报修、投诉建议"], MARGIN, height - 68 * mm, 20, align="center", width=inner)
     side = 125 * mm
     image = ImageReader(io.BytesIO(qr_png(content)))
     pdf.drawImage(image, (width - side) / 2, height - 78 * mm - side, side, side)
-    pdf.setFont(font, 15)
     top = height - 78 * mm - side - 14 * mm
-    for n, line in enumerate(INSTRUCTIONS):
-        pdf.drawString(28 * mm, top - n * 10 * mm, line)
-    pdf.setFont(font, 11)
-    pdf.drawCentredString(width / 2, 22 * mm, contacts or "紧急情况（燃气泄漏、火情）请直接拨打 119 / 110。")
-    pdf.setFont(font, 8)
+    for line in INSTRUCTIONS:
+        size, lines = pdf_label(line, 15, width - 28 * mm - MARGIN, smallest=12)
+        top = draw_pdf_lines(pdf, lines, 28 * mm, top, size, leading=7 * mm) - 3 * mm
+    # Contacts grow upwards from above the footer: many heads or long names take more lines, never the edge.
+    size, lines = pdf_label(contacts or "紧急情况（燃气泄漏、火情）请直接拨打 119 / 110。", 11, inner, smallest=9)
+    draw_pdf_lines(pdf, lines, MARGIN, 22 * mm + (len(lines) - 1) * size * 1.35, size, align="center", width=inner)
     pdf.setFillGray(0.4)
-    pdf.drawCentredString(width / 2, 14 * mm, f"邻里 {clock.now():%Y年%m月}印制，二维码两年内有效")
+    draw_pdf_lines(pdf, [f"邻里 {clock.now():%Y年%m月}印制，二维码两年内有效"], MARGIN, 14 * mm, 8, align="center",
+                   width=inner)
     pdf.setFillGray(0)
     pdf.showPage()

@@ -211,31 +211,36 @@ def export_xlsx(user, vote_id: int) -> bytes:
 
 
 def export_pdf(user, vote_id: int) -> bytes:
-    """The same record as a printable PDF (STSong-Light CID font for Chinese)."""
+    """The same record as a printable PDF (the embedded Chinese font of app.services.fonts)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from xml.sax.saxutils import escape  # Paragraph reads markup: a title with "&" or "<" must stay text
+
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+    from app.services.fonts import register_pdf_font
+
     vote = _vote_for_export(user, vote_id)
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    style = ParagraphStyle("cn", fontName="STSong-Light", fontSize=9, leading=12)
+    font = register_pdf_font()
+    style = ParagraphStyle("cn", fontName=font, fontSize=9, leading=12, wordWrap="CJK")
     title = ParagraphStyle("cnt", parent=style, fontSize=14, leading=18)
-    grid = TableStyle([("FONT", (0, 0), (-1, -1), "STSong-Light", 8),
+    cell = ParagraphStyle("cnc", parent=style, fontSize=8, leading=10)  # long values wrap inside their column
+    grid = TableStyle([("FONT", (0, 0), (-1, -1), font, 8),
                        ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee"))])
-    story = [Paragraph(f"{vote.estate.name} 业主表决记录", title), Spacer(1, 6),
-             Table(_summary_rows(vote), colWidths=[110, 500], style=grid), Spacer(1, 10),
+    story = [Paragraph(escape(f"{vote.estate.name} 业主表决记录"), title), Spacer(1, 6),
+             Table([[key, Paragraph(escape(str(value)), cell)] for key, value in _summary_rows(vote)],
+                   colWidths=[110, 500], style=grid), Spacer(1, 10),
              Paragraph("表决票（实名，仅供业主委员会和社区存档，不得公开）", style), Spacer(1, 4),
              Table([BALLOT_HEADER] + _ballot_rows(vote), repeatRows=1, style=grid), Spacer(1, 10),
              Paragraph("操作记录", style), Spacer(1, 4),
-             Table([["时间", "操作人", "操作", "详情"]] + [r[:3] + [Paragraph(r[3][:300], style)]
+             Table([["时间", "操作人", "操作", "详情"]] + [r[:3] + [Paragraph(escape(r[3][:300]), style)]
                                                       for r in _audit_rows(vote)],
                    colWidths=[100, 70, 80, 520], repeatRows=1, style=grid)]
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=landscape(A4), title="表决记录", leftMargin=30, rightMargin=30).build(story)
+    SimpleDocTemplate(buffer, pagesize=landscape(A4), title="表决记录", leftMargin=30, rightMargin=30,
+                      initialFontName=font).build(story)
     audit.record_staff(user, "vote_export", "vote", vote.id, format="pdf")
     db.session.commit()
     return buffer.getvalue()

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Estate, Plan, ResidentAccount, Room, RoomBinding, StaffUser
 from app.services import ballots, plans
 from app.services.demo import OLD_ESTATE
+from app.services.fonts import pil_font
 
 TITLE = "幸福里小区物业管理方案（菜单式服务+楼栋长志愿服务）"
 BODY = """一、管理区域：光明路88号院内1-6号楼，东、北两侧加装围栏，南门设门岗，西门封闭。
@@ -28,7 +29,7 @@ def _scan_png() -> bytes:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (240, 120), "white")
-    ImageDraw.Draw(image).text((10, 50), "paper ballot (demo)", fill="black")
+    ImageDraw.Draw(image).text((10, 44), "纸质表决票（演示）", font=pil_font(24), fill="black")
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()

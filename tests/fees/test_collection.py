@@ -16,7 +16,7 @@ from app import clock
 from app.extensions import db
 from app.models import Estate, Room, StaffUser
 from app.models.fee import Bill, FeeSchedule, Reminder, Visit
-from app.services import arrears, billing, collection, payments
+from app.services import arrears, billing, collection, fonts, payments
 from app.services.errors import DomainError, NotFound, PermissionDenied
 from app.services.fees import split_cost
 from factories import login
@@ -65,11 +65,22 @@ def test_notice_page_and_png_hold_no_room_or_name(app, client, world):
     assert client.get(f"/h5/fees/notice/{world.estate_id}?period=2030-01-01").status_code == 404
 
 
-def test_png_falls_back_without_a_cjk_font(app, world, monkeypatch):
+def test_png_without_the_chinese_font_is_an_error_not_english(app, world, monkeypatch):
+    # The font comes with Linli's dependencies; if it is missing, the PNG is refused (it used to fall back to
+    # English labels, which no resident could read) with a message saying how to reinstall.
     with app.app_context():
-        monkeypatch.setattr(collection, "cjk_font_path", lambda: None)
         item = collection.notice(db.session.get(Estate, world.estate_id))
-        assert Image.open(BytesIO(collection.notice_png(item))).width == 1080
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(fonts, "FONT_PACKAGE", "no_such_font_package")
+            fonts.cjk_font_path.cache_clear()
+            fonts.pil_font.cache_clear()
+            with pytest.raises(fonts.FontMissing, match="中文字体.*bootstrap"):
+                collection.notice_png(item)
+    finally:
+        fonts.cjk_font_path.cache_clear()
+        fonts.pil_font.cache_clear()
+    assert Image.open(BytesIO(collection.notice_png(item))).width == 1080
 
 
 def test_levy_bills_follow_split_cost_exactly(app, world):
