@@ -13,7 +13,7 @@ from app import clock
 from app.extensions import db
 from app.models import ApiToken, Building, Community, Estate, RoleGrant, StaffUser, Street, Unit
 from app.models.staff import ROLES
-from app.services import audit, login_throttle
+from app.services import audit, login_throttle, password_policy
 from app.services.errors import DomainError
 from app.services.register_parse import normalise_label
 
@@ -26,7 +26,6 @@ ALLOWED_SCOPES = {
     "provider": ("street", "community", "estate"),
 }
 SCOPE_LABELS = {"street": "街道", "community": "社区", "estate": "小区", "building": "楼栋", "unit": "单元"}
-MIN_PASSWORD_LENGTH = 8
 USERNAME_RE = re.compile(r"^[\w.@-]{2,64}$")
 
 BAD_CREDENTIALS = "用户名或密码错误。"
@@ -45,8 +44,7 @@ def create_staff(username: str, password: str, display_name: str, role: str, sco
     username = normalise_username(username)
     if not USERNAME_RE.match(username):
         raise DomainError("用户名需为2到64位的字母、数字、汉字或 . _ @ -，不能有空格。")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"密码至少需要{MIN_PASSWORD_LENGTH}位。")
+    password_policy.check_password(password, username)
     if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise DomainError(f"用户名“{username}”已存在。")
     user = StaffUser(username=username, display_name=(display_name or username).strip()[:80],
