@@ -32,13 +32,13 @@ ALERT_WINDOW = 3600
 class LoginThrottled(DomainError):
     """This address must wait before trying again; `retry_after` in whole seconds."""
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int, message: str = ""):
         self.retry_after = max(1, retry_after)
         if self.retry_after >= 60:
             wait = f"{math.ceil(self.retry_after / 60)}分钟"
         else:
             wait = f"{self.retry_after}秒"
-        super().__init__(f"密码错误次数太多，请{wait}后再试。")
+        super().__init__(message or f"密码错误次数太多，请{wait}后再试。")
 
 
 def _keys(username: str, address: str) -> tuple[tuple[str, int, int], ...]:
@@ -60,7 +60,7 @@ def attempt(username: str, address: str) -> Iterator[None]:
             _refuse_while_waiting(username, address)
             yield
     except LockTimeout:
-        raise LoginThrottled(5) from None
+        raise LoginThrottled(5, "同一网络同时登录的人太多，请稍等几秒再试。") from None
 
 
 def _refuse_while_waiting(username: str, address: str) -> None:

@@ -95,3 +95,45 @@ def test_the_owners_success_clears_their_own_delay(app, client):
     client.post("/logout")
     for _ in range(5):
         assert _try(client, OWNER).status_code == 200  # counting starts again from zero
+
+
+def test_behind_the_proxy_each_client_address_counts_on_its_own(app):
+    # Behind nginx every request comes from the proxy; TRUSTED_PROXIES makes the forwarded address the source.
+    from app import create_app
+
+    keys = ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "REDIS_URL", "REDIS_PREFIX", "LINLI_NLP_PRELOAD",
+            "WTF_CSRF_ENABLED", "TESTING")
+    proxied = create_app({**{key: app.config[key] for key in keys}, "TRUSTED_PROXIES": 1}).test_client()
+    _world(app)
+
+    def through_proxy(client_ip: str, password: str):
+        return proxied.post("/login", data={"username": "wang", "password": password},
+                            headers={"X-Forwarded-For": client_ip}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    for _ in range(6):
+        through_proxy(STRANGER, "wrong-pass")
+    assert through_proxy(STRANGER, DEFAULT_PASSWORD).status_code == 429
+    assert through_proxy(OWNER, DEFAULT_PASSWORD).status_code == 302
+
+
+def test_a_burst_when_a_delay_ends_gets_one_try(app):
+    # Attempts from one address are checked one at a time, so ten sent at once still meet the delay one by one.
+    import threading
+
+    _world(app)
+    client = app.test_client()
+    for _ in range(5):
+        _try(client, STRANGER)
+    clock.advance(timedelta(seconds=2))
+    barrier, statuses = threading.Barrier(10), []
+
+    def one_try():
+        barrier.wait()
+        statuses.append(_try(app.test_client(), STRANGER).status_code)
+
+    threads = [threading.Thread(target=one_try) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [429] * 9
