@@ -13,7 +13,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app import config, models, privacy  # noqa: F401  (models: every table registered on the metadata)
     from app.services import register_cache  # noqa: F401  (its session listeners bump the register generation)
     from app.extensions import csrf, db, init_kv, login_manager, migrate
-    from app.web import register_blueprints
+    from app.web import register_blueprints, security_headers
     from app.web.uploads import apply_upload_limit
 
     config.load_dotenv_file()
@@ -31,6 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_kv(app)
     register_blueprints(app)
+    security_headers.init_app(app)
     from app.web.wechat import WebhookMiddleware
 
     app.wsgi_app = WebhookMiddleware(app, app.wsgi_app)  # WeChat's pushes skip Flask's request machinery

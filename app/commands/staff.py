@@ -13,7 +13,7 @@ def _fail(message: str) -> None:
 @click.command("create-staff", help="创建工作人员账号并授予角色。例：linli create-staff --username wang "
                                     "--name 王芳 --role community_staff --community 幸福社区")
 @click.option("--username", help="登录用户名")
-@click.option("--password", help="登录密码（至少8位；不填则提示输入，不回显）")
+@click.option("--password", help="登录密码（至少10位，不能含用户名，不能是常见密码；不填则提示输入，不回显）")
 @click.option("--name", "display_name", default="", help="显示姓名")
 @click.option("--role", help="street_admin 街道管理员 / community_staff 社区工作人员 / building_head 楼栋长 / "
                    "unit_head 单元长 / provider 服务商")

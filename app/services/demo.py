@@ -18,7 +18,7 @@ from app.services.spreadsheet import write_csv_rows
 
 STREET, COMMUNITY = "红旗街道", "光明社区"
 OLD_ESTATE, SINGLE_BUILDING = "幸福里小区", "和平街17号楼"
-DEMO_PASSWORD = "linli2026"
+DEMO_PASSWORD = "linli-demo-2026"  # follows the staff password rule (password_policy)
 # Each capability adds its demo data with one line: "module:function", called after the register and staff exist.
 EXTRA_SEEDERS: list[str] = ["app.services.services_demo:seed", "app.services.votes_demo:seed", "app.services.tickets_demo:seed", "app.services.fees_demo:seed"]
 

@@ -1,4 +1,4 @@
-"""Staff accounts: creation with a scoped role, login with rate limits, and API tokens (hash stored only)."""
+"""Staff accounts: creation with a scoped role, login (throttled per source), and API tokens (hash stored only)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app import clock
-from app.extensions import db, kv
+from app.extensions import db
 from app.models import ApiToken, Building, Community, Estate, RoleGrant, StaffUser, Street, Unit
 from app.models.staff import ROLES
-from app.services import audit
+from app.services import audit, login_throttle, password_policy
 from app.services.errors import DomainError
 from app.services.register_parse import normalise_label
 
@@ -26,13 +26,8 @@ ALLOWED_SCOPES = {
     "provider": ("street", "community", "estate"),
 }
 SCOPE_LABELS = {"street": "街道", "community": "社区", "estate": "小区", "building": "楼栋", "unit": "单元"}
-MIN_PASSWORD_LENGTH = 8
 USERNAME_RE = re.compile(r"^[\w.@-]{2,64}$")
 
-LOGIN_FAILURES_PER_USER = 5
-LOGIN_FAILURES_PER_IP = 20
-LOGIN_WINDOW = 600  # seconds
-TOO_MANY_FAILURES = "登录失败次数过多，请10分钟后再试。"
 BAD_CREDENTIALS = "用户名或密码错误。"
 # A real hash to check against when the user does not exist, so both paths take the same time.
 _DUMMY_HASH = "scrypt:32768:8:1$linlidummysalt00$" + "0" * 128
@@ -49,8 +44,7 @@ def create_staff(username: str, password: str, display_name: str, role: str, sco
     username = normalise_username(username)
     if not USERNAME_RE.match(username):
         raise DomainError("用户名需为2到64位的字母、数字、汉字或 . _ @ -，不能有空格。")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"密码至少需要{MIN_PASSWORD_LENGTH}位。")
+    password_policy.check_password(password, username)
     if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise DomainError(f"用户名“{username}”已存在。")
     user = StaffUser(username=username, display_name=(display_name or username).strip()[:80],
@@ -157,25 +151,23 @@ def _actor(actor: str) -> tuple[str, str]:
 
 
 def authenticate(username: str, password: str, ip: str = "") -> StaffUser:
-    """Check a login; too many failures per username or per IP in 10 minutes lock both out for the window."""
-    name = normalise_username(username)
-    store = kv()
-    user_key, ip_key = f"login-user:{name}", f"login-ip:{ip}"
-    # hit_limit counts under "rl:<key>"; reading the count first lets a locked-out user be refused unchecked.
-    if int(store.get(f"rl:{user_key}") or 0) >= LOGIN_FAILURES_PER_USER or \
-            int(store.get(f"rl:{ip_key}") or 0) >= LOGIN_FAILURES_PER_IP:
-        raise DomainError(TOO_MANY_FAILURES)
-    user = db.session.scalar(select(StaffUser).where(StaffUser.username == name)) if name else None
-    if user is None:
-        from werkzeug.security import check_password_hash
+    """Check a login from address `ip`; LoginThrottled while that address must wait, DomainError when wrong.
 
-        check_password_hash(_DUMMY_HASH, password or "")
-    if user is None or not user.active or not user.check_password(password or ""):
-        store.hit_limit(user_key, LOGIN_FAILURES_PER_USER, LOGIN_WINDOW)
-        store.hit_limit(ip_key, LOGIN_FAILURES_PER_IP, LOGIN_WINDOW)
-        raise DomainError(BAD_CREDENTIALS)
-    store.delete(f"rl:{user_key}")
-    return user
+    Failures slow down the address they come from (see login_throttle), never the account itself, so nobody can
+    keep a staff member out by typing wrong passwords for their username.
+    """
+    name = normalise_username(username)
+    with login_throttle.attempt(name, ip):
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == name)) if name else None
+        if user is None:
+            from werkzeug.security import check_password_hash
+
+            check_password_hash(_DUMMY_HASH, password or "")
+        if user is None or not user.active or not user.check_password(password or ""):
+            login_throttle.record_failure(name, ip, user)
+            raise DomainError(BAD_CREDENTIALS)
+        login_throttle.record_success(name, ip)
+        return user
 
 
 def _token_hash(token: str) -> str:

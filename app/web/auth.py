@@ -1,4 +1,4 @@
-"""Staff login and logout: hashed passwords, signed session cookies, CSRF-protected forms, rate-limited attempts."""
+"""Staff login and logout: hashed passwords, signed session cookies, CSRF-protected forms, attempts throttled per source."""
 
 from __future__ import annotations
 
@@ -71,15 +71,18 @@ def login():
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     error = None
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
-        from app.services.staff import TOO_MANY_FAILURES, authenticate
+        from app.services.login_throttle import LoginThrottled
+        from app.services.staff import authenticate
 
         try:
+            # remote_addr is the client's address as ProxyFix derives it under TRUSTED_PROXIES.
             user = authenticate(form.username.data, form.password.data, ip=request.remote_addr or "")
+        except LoginThrottled as exc:
+            error, status, headers = exc.message, 429, {"Retry-After": str(exc.retry_after)}
         except DomainError as exc:
             error = exc.message
-            status = 429 if error == TOO_MANY_FAILURES else 200
         else:
             login_user(user)
             audit.record_staff(user, "login", "staff_user", user.id, ip=request.remote_addr or "")
@@ -87,7 +90,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
-    return render_template("login.html", form=form, error=error), status
+    return render_template("login.html", form=form, error=error), status, headers
 
 
 @bp.route("/logout", methods=["GET", "POST"])

@@ -4,9 +4,11 @@ notice with its chart and PNG, and the monthly ledger — which hold aggregates 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
-from flask import Blueprint, abort, g, render_template, request, send_from_directory
+from flask import Blueprint, abort, g, render_template, request
 from sqlalchemy import select
+from werkzeug.security import safe_join
 
 from app import clock
 from app.extensions import db
@@ -15,6 +17,7 @@ from app.models.fee import LedgerEntry, PAYMENT_KINDS, PAYMENT_METHODS
 from app.services import billing, collection, payments
 from app.services import ledger as ledger_service
 from app.web.resident import resident_required
+from app.web.uploads import send_upload
 
 bp = Blueprint("fees_h5", __name__, url_prefix="/h5/fees")
 
@@ -101,5 +104,8 @@ def receipt(estate_id: int, name: str):
                                                            LedgerEntry.receipt_file == name))
     if found is None:
         abort(404)
-    return send_from_directory(ledger_service.receipt_dir(), name)
+    path = safe_join(str(ledger_service.receipt_dir()), name)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    return send_upload(Path(path), name="receipt")
 

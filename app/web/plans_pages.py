@@ -20,7 +20,7 @@ from app.services.errors import DomainError, NotFound
 from app.services.voting import RULE_PROFILES
 from app.web.auth import role_required
 from app.web.dashboard import add_nav_item
-from app.web.uploads import upload_limit
+from app.web.uploads import send_upload, upload_limit
 
 bp = Blueprint("plans", __name__, url_prefix="/admin")
 OFFICE = tuple(sorted(scope.OFFICE_ROLES))
@@ -191,7 +191,7 @@ def scan(vote_id: int, scan_id: int):
         abort(404)
     audit.record_staff(current_user, "view_scan", "vote", item.id, scan_id=scan_id)
     db.session.commit()
-    return send_file(io.BytesIO(stored.data), mimetype=stored.mimetype, download_name=stored.filename)
+    return send_upload(stored.data, name=stored.filename)
 
 
 @bp.post("/votes/<int:vote_id>/close")

@@ -20,7 +20,7 @@ from app.services import audit, notices, scope, tickets_flow, tickets_stats
 from app.services.errors import DomainError
 from app.services.tickets import store_photo, upload_root
 from app.web.auth import role_required
-from app.web.uploads import upload_limit
+from app.web.uploads import send_upload, upload_limit
 from app.web.dashboard import add_nav_item
 
 bp = Blueprint("tickets", __name__, template_folder="templates")
@@ -182,7 +182,7 @@ def photo(photo_id: int):
     path = (upload_root() / item.path).resolve()
     if upload_root().resolve() not in path.parents or not path.exists():
         abort(404)
-    return send_file(path, mimetype=item.content_type or "image/jpeg", max_age=3600)
+    return send_upload(path, name="photo", max_age=3600)
 
 
 @bp.get("/admin/tickets/board")

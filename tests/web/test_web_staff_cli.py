@@ -52,7 +52,7 @@ def test_create_staff_by_names_or_ids(app, world, options, expected):
     (["--role", "community_staff"], "请指明授权范围"),
     (["--role", "building_head", "--estate", "幸福里小区", "--building", "9号楼"], "幸福里小区没有“9号楼”"),
     (["--role", "building_head", "--building", "3号楼"], "请写编号"),
-    (["--role", "community_staff", "--community", "光明社区", "--password", "short"], "密码至少需要8位"),
+    (["--role", "community_staff", "--community", "光明社区", "--password", "short"], "密码至少需要10位"),
     (["--role", "community_staff", "--community", "光明社区", "--username", "street_admin"], "已存在"),
 ])
 def test_create_staff_errors_are_chinese_and_exit_nonzero(app, world, options, message):
