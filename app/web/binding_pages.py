@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Room
 from app.models.binding import REQUEST_METHODS
 from app.models.person import RELATIONS
-from app.services import audit, binding, binding_review, scope, staff_links
+from app.services import audit, binding, binding_review, fonts, scope, staff_links
 from app.services.errors import DomainError
 from app.services.slips import binding_slips_pdf, valid_until_text
 from app.web.auth import role_required
@@ -69,6 +69,7 @@ def binding_codes(estate_id: int):
     rooms = list(db.session.scalars(query))
     if not rooms:
         abort(404)
+    fonts.register_pdf_font()  # before issuing: codes that cannot be printed would void the old ones for nothing
     issued = binding.issue_codes(rooms, actor=f"staff:{current_user.id}")
     pdf = binding_slips_pdf(estate.name, issued, valid_until_text(clock.now()))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,

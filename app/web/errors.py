@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 
 from app.services.errors import NotFound, PermissionDenied
+from app.services.fonts import FontMissing
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ _MESSAGES = {
     413: ("内容过大", "上传的内容太大了。"),
     429: ("操作太频繁", "操作太频繁，请稍后再试。"),
     500: ("系统繁忙", "系统繁忙，请稍后再试。"),
+    503: ("暂时无法打印", "暂时无法打印，请联系系统管理员。"),
 }
 _CSRF_MESSAGE = "页面已过期或来源不明，请刷新页面后再提交。"
 
@@ -43,6 +45,8 @@ def init_app(app: Flask) -> None:
     # binding it) is a bad request, not a 500; path ids are bounded by the URL converter already.
     app.register_error_handler(DataError, _bad_value)
     app.register_error_handler(OverflowError, _bad_value)
+    # A server without the print font says so (the message tells the operator how to fix it) instead of a 500.
+    app.register_error_handler(FontMissing, _font_missing)
 
 
 def respond(code: int, message: str | None = None):
@@ -68,3 +72,8 @@ def _bad_value(error):
 
 def _csrf(error):
     return respond(400, _CSRF_MESSAGE)
+
+
+def _font_missing(error):
+    log.error("print font missing: %s", error)
+    return respond(503, str(error))

@@ -70,6 +70,25 @@ def test_building_head_prints_slips_for_own_building_only(app, client, place):
         assert len(codes) == 1 and codes[0].room.building_id == place["b5"]
 
 
+def test_slips_without_the_print_font_say_so_and_keep_the_old_codes(app, client, place, monkeypatch):
+    from app.services import fonts
+
+    login(client, "lzz5")
+    assert client.post(f"/admin/estates/{place['estate']}/binding-codes").status_code == 200
+    with app.app_context():
+        before = db.session.scalars(select(BindingCode.code_hash)).all()
+
+    def missing():
+        raise fonts.FontMissing(fonts.MISSING)
+
+    monkeypatch.setattr(fonts, "register_pdf_font", missing)
+    response = client.post(f"/admin/estates/{place['estate']}/binding-codes")
+    assert response.status_code == 503 and "中文字体" in response.get_data(as_text=True)
+    with app.app_context():  # the printed codes still work: nothing was revoked for a print that failed
+        assert db.session.scalars(select(BindingCode.code_hash)).all() == before
+        assert set(db.session.scalars(select(BindingCode.status))) == {"active"}
+
+
 def test_link_wechat_shows_a_code(client, place):
     login(client, "lzz5")
     page = client.post("/admin/wechat-link", data={"action": "code"}).get_data(as_text=True)
