@@ -466,21 +466,21 @@ class RedisStore(KeyValueStore):
 
     def clear(self) -> None:
         self._near_flags.clear()
-        cursor = "0"
-        while True:
-            cursor, keys = self._one("SCAN", cursor, "MATCH", self.prefix + "*", "COUNT", 500)
-            if keys:
-                self._one("DEL", *keys)
-            if str(cursor) == "0":
-                break
+        for keys in self._scan(self.prefix + "*"):
+            self._one("DEL", *keys)
 
     def items(self, pattern: str = "*") -> Iterator[tuple[str, str | None]]:
+        for keys in self._scan(self.prefix + pattern):
+            values = self._one("MGET", *keys)  # one round trip; None for a key that expired meanwhile or holds no string
+            yield from ((key[len(self.prefix):], value) for key, value in zip(keys, values))
+
+    def _scan(self, match: str) -> Iterator[list[str]]:
+        """The full keys matching `match`, a non-empty batch at a time (SCAN: the server is never blocked)."""
         cursor = "0"
         while True:
-            cursor, keys = self._one("SCAN", cursor, "MATCH", self.prefix + pattern, "COUNT", 500)
-            if keys:  # MGET: one round trip, None for a key that expired meanwhile or holds no string
-                values = self._one("MGET", *keys)
-                yield from ((key[len(self.prefix):], value) for key, value in zip(keys, values))
+            cursor, keys = self._one("SCAN", cursor, "MATCH", match, "COUNT", 500)
+            if keys:
+                yield keys
             if str(cursor) == "0":
                 break
 
